@@ -1,0 +1,106 @@
+// Rule actions compiled at rule creation: shape checked, templates compiled. Only the action
+// types this engine can deliver are accepted; any other is refused by name, never ignored.
+import type { IotAnalyticsAction, RepublishAction, RuleAction, RuleMessage, RuleSinks, SqlVersion } from './types.js';
+import { invalidRequest } from './errors.js';
+import type { Scope } from './sql/scope.js';
+import { serializeOutput, type Value } from './sql/values.js';
+import { compileTemplate } from './templates.js';
+
+export const SUPPORTED_ACTIONS = ['iotAnalytics', 'republish'] as const;
+
+/** AWS's limit on the elements of an array output turned into messages by batchMode. */
+export const MAX_BATCH_MESSAGES = 100;
+
+export interface ActionFailure {
+  failedAction: string;
+  failedResource: string;
+  errorMessage: string;
+}
+
+export interface CompiledAction {
+  /** name used in error-action payloads, as AWS spells it (`RepublishAction`, ...) */
+  failedActionName: 'IotAnalyticsAction' | 'RepublishAction';
+  /** the target after template substitution, for failure reports */
+  resource(s: Scope): string;
+  /** Calls the sink synchronously (keeping per-client order); the promise settles with it. */
+  run(output: Value, s: Scope, sinks: RuleSinks, msg: RuleMessage): Promise<void>;
+}
+
+export function compileAction(action: RuleAction, field: string, version: SqlVersion, vars: ReadonlyMap<string, number>): CompiledAction {
+  if (typeof action !== 'object' || action === null || Array.isArray(action)) throw invalidRequest(`${field} must be an object with one action type`);
+  const keys = Object.keys(action).filter((k) => action[k] !== undefined);
+  if (keys.length !== 1) throw invalidRequest(`${field} must name exactly one action type, got ${keys.length ? keys.join(', ') : 'none'}`);
+  const type = keys[0]!;
+  switch (type) {
+    case 'iotAnalytics':
+      return compileIotAnalytics(action.iotAnalytics!, `${field}.iotAnalytics`, version, vars);
+    case 'republish':
+      return compileRepublish(action.republish!, `${field}.republish`, version, vars);
+    default:
+      throw invalidRequest(`${field}: action type '${type}' is not supported (supported: ${SUPPORTED_ACTIONS.join(', ')})`);
+  }
+}
+
+function requireObject(v: unknown, field: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidRequest(`${field} must be an object`);
+  return v as Record<string, unknown>;
+}
+
+function compileIotAnalytics(raw: IotAnalyticsAction, field: string, version: SqlVersion, vars: ReadonlyMap<string, number>): CompiledAction {
+  const a = requireObject(raw, field);
+  let name = a.channelName;
+  if (name === undefined && typeof a.channelArn === 'string') name = a.channelArn.split(':channel/')[1];
+  if (typeof name !== 'string' || name.length === 0) throw invalidRequest(`${field}.channelName is required`);
+  if (a.batchMode !== undefined && typeof a.batchMode !== 'boolean') throw invalidRequest(`${field}.batchMode must be a boolean`);
+  const channel = compileTemplate(name, `${field}.channelName`, version, vars);
+  const batchMode = a.batchMode === true;
+  return {
+    failedActionName: 'IotAnalyticsAction',
+    resource: channel,
+    run(output, s, sinks, msg) {
+      let payloads: Buffer[];
+      if (batchMode && Array.isArray(output)) {
+        if (output.length > MAX_BATCH_MESSAGES) {
+          return Promise.reject(new Error(`batchMode output has ${output.length} elements, more than ${MAX_BATCH_MESSAGES}`));
+        }
+        payloads = output.map(serializeOutput);
+      } else {
+        payloads = [serializeOutput(output)];
+      }
+      return invoke(() => sinks.channel(channel(s), payloads, msg));
+    },
+  };
+}
+
+function compileRepublish(raw: RepublishAction, field: string, version: SqlVersion, vars: ReadonlyMap<string, number>): CompiledAction {
+  const a = requireObject(raw, field);
+  if (typeof a.topic !== 'string' || a.topic.length === 0) throw invalidRequest(`${field}.topic is required`);
+  if (a.qos !== undefined && a.qos !== 0 && a.qos !== 1) throw invalidRequest(`${field}.qos must be 0 or 1`);
+  const qos = (a.qos ?? 0) as 0 | 1;
+  const template = compileTemplate(a.topic, `${field}.topic`, version, vars);
+  // `$$aws/...` in the action means the reserved topic `$aws/...` (a single `$` is the template).
+  const topicOf = (s: Scope): string => {
+    const t = template(s);
+    return t.startsWith('$$') ? t.slice(1) : t;
+  };
+  return {
+    failedActionName: 'RepublishAction',
+    resource: topicOf,
+    run(output, s, sinks, msg) {
+      const topic = topicOf(s);
+      if (topic.length === 0 || topic.includes('+') || topic.includes('#')) {
+        return Promise.reject(new Error(`cannot republish to topic '${topic}'`));
+      }
+      return invoke(() => sinks.republish(topic, serializeOutput(output), qos, msg));
+    },
+  };
+}
+
+/** A sink that throws synchronously is a failure like a rejected promise. */
+function invoke(call: () => Promise<void>): Promise<void> {
+  try {
+    return Promise.resolve(call());
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}

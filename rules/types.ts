@@ -1,0 +1,73 @@
+// Public shapes of the rules engine. The field names follow the AWS IoT topic rules API
+// (`TopicRulePayload`, `Action`) so the same objects come from the config file, from
+// CreateTopicRule and from our own API without translation.
+
+export type SqlVersion = '2015-10-08' | '2016-03-23' | 'beta';
+
+/** The IoT Analytics action: the rule's output becomes one channel message (or, with
+ * batchMode and an array output, one message per element). */
+export interface IotAnalyticsAction {
+  channelName: string;
+  batchMode?: boolean;
+  roleArn?: string;
+}
+
+export interface RepublishAction {
+  topic: string;
+  qos?: number;
+  roleArn?: string;
+}
+
+/** Exactly one member is set, as in the AWS API. Unknown members are refused at creation. */
+export interface RuleAction {
+  iotAnalytics?: IotAnalyticsAction;
+  republish?: RepublishAction;
+  [other: string]: unknown;
+}
+
+export interface TopicRulePayload {
+  sql: string;
+  awsIotSqlVersion?: SqlVersion;
+  description?: string;
+  ruleDisabled?: boolean;
+  actions: RuleAction[];
+  errorAction?: RuleAction;
+}
+
+/** One inbound message as the broker hands it over. The payload is never parsed by the broker. */
+export interface RuleMessage {
+  topic: string;
+  payload: Buffer;
+  clientId?: string;
+  principal?: string;
+  /** epoch milliseconds when the broker received the message */
+  receivedAt: number;
+  protocol?: 'mqtt' | 'http';
+}
+
+/** Where actions deliver. Injected by the composition root (broker/wiring.ts); the rules folder
+ * knows nothing of channels or sockets. A rejected promise is an action failure. */
+export interface RuleSinks {
+  /** Resolves once the channel has durably accepted every payload (archived). */
+  channel(channelName: string, payloads: Buffer[], source: RuleMessage): Promise<void>;
+  republish(topic: string, payload: Buffer, qos: 0 | 1, source: RuleMessage): Promise<void>;
+}
+
+/** Per-rule counters, cumulative since the rule was (re)created. */
+export interface RuleCounters {
+  ruleName: string;
+  matched: number; // topic matched the FROM filter
+  fired: number; // WHERE true, actions started
+  noResult: number; // WHERE not true
+  failed: number; // evaluation threw (should be rare: invalid args yield Undefined)
+  actionsOk: number;
+  actionsFailed: number;
+  errorActionsFailed: number; // the error action itself failed (the failure is then only counted)
+}
+
+export interface RuleInfo {
+  ruleName: string;
+  topicRulePayload: TopicRulePayload;
+  createdAt: number;
+  topicFilter: string;
+}

@@ -1,0 +1,28 @@
+// Shared helpers for the rules unit tests: a recording fake of the sinks and message builders.
+import type { RuleMessage, RuleSinks } from '../../../rules/index.js';
+
+export interface Recorded {
+  kind: 'channel' | 'republish';
+  target: string;
+  payloads: string[];
+  qos?: 0 | 1;
+}
+
+export function recordingSinks(fail: { channel?: string; republish?: string } = {}): RuleSinks & { calls: Recorded[] } {
+  const calls: Recorded[] = [];
+  return {
+    calls,
+    async channel(channelName, payloads) {
+      calls.push({ kind: 'channel', target: channelName, payloads: payloads.map((p) => p.toString('utf8')) });
+      if (fail.channel !== undefined && channelName === fail.channel) throw new Error(`channel ${channelName} is full`);
+    },
+    async republish(topic, payload, qos) {
+      calls.push({ kind: 'republish', target: topic, payloads: [payload.toString('utf8')], qos });
+      if (fail.republish !== undefined && topic === fail.republish) throw new Error(`cannot publish to ${topic}`);
+    },
+  };
+}
+
+export function jsonMessage(topic: string, payload: unknown, extra: Partial<RuleMessage> = {}): RuleMessage {
+  return { topic, payload: Buffer.from(JSON.stringify(payload)), clientId: 'device-1', receivedAt: 1_700_000_000_000, ...extra };
+}
