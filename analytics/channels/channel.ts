@@ -1,0 +1,524 @@
+// A channel: archives every raw message to disk before anything processes it, with group commit
+// (concurrent appends share one gzip member and one write), a bounded admission queue
+// (backpressure, then rejection), channel-unique sequence numbers that survive restarts, a
+// read-back iterator by time range and day-based retention.
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { gzip as gzipCb } from 'node:zlib';
+import { promisify } from 'node:util';
+import type { ArchivedMessage, ChannelDefinition, IncomingChannelMessage, RetentionPeriod } from '../types.js';
+import { AnalyticsError } from '../errors.js';
+import { checkResourceName } from '../names.js';
+import { DAY_MS, channelDir, dayPartition, parseDayPartition, parseSegmentName, segmentName } from './layout.js';
+import { encodeRecord } from './records.js';
+import { lastSeqOf, readSegment } from './segment.js';
+
+const gzip = promisify(gzipCb);
+
+export interface ChannelOptions {
+  /** write as soon as this many messages are pending (default 1000) */
+  flushMessages?: number;
+  /** otherwise write this long after the first pending message (default 3 ms) */
+  flushDelayMs?: number;
+  /** fsync (datasync) each write before acknowledging it (default false) */
+  fsync?: boolean;
+  /** admission caps: messages/bytes accepted but not yet written (defaults 10 000 / 64 MiB) */
+  maxPendingMessages?: number;
+  maxPendingBytes?: number;
+  /** appends allowed to wait for room; beyond that an append fails with ThrottlingException (default 10 000) */
+  maxWaiters?: number;
+  /** roll to a new segment past this size or age (defaults 64 MiB / 5 min) */
+  maxSegmentBytes?: number;
+  maxSegmentAgeMs?: number;
+  /** how often retention runs (default 1 h; it also runs on open) */
+  retentionCheckMs?: number;
+  /** clock, for tests */
+  now?: () => number;
+}
+
+export interface ChannelCounters {
+  messages: number;
+  /** payload bytes archived */
+  bytes: number;
+  /** compressed bytes written */
+  archivedBytes: number;
+  /** write batches (gzip members) */
+  batches: number;
+  backpressureWaits: number;
+  rejections: number;
+  writeErrors: number;
+  pendingMessages: number;
+  pendingBytes: number;
+  lastSeq: number;
+  /** epoch ms of the newest archived message (0 when none) */
+  lastMessageArrivalTime: number;
+  /** day partitions deleted by retention */
+  retentionDeletedDays: number;
+}
+
+export type ArchivedListener = (messages: ArchivedMessage[]) => void;
+
+interface PendingAppend {
+  messages: ArchivedMessage[];
+  bytes: number;
+  resolve: (m: ArchivedMessage[]) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Waiter {
+  msgs: IncomingChannelMessage[];
+  bytes: number;
+  resolve: (m: ArchivedMessage[]) => void;
+  reject: (e: unknown) => void;
+}
+
+interface OpenSegment {
+  fh: FileHandle;
+  day: string;
+  size: number;
+  openedAt: number;
+}
+
+const SEQ_FILE = 'seq.json';
+/** the pipelines' processed watermark: messages after it are replayed on open */
+const PROCESSED_FILE = 'processed.json';
+
+export class Channel {
+  readonly name: string;
+  private retention: RetentionPeriod | undefined;
+  private readonly dir: string;
+  private readonly opts: Required<Omit<ChannelOptions, 'now'>> & { now: () => number };
+  private lastSeq: number;
+  private batch: PendingAppend[] = [];
+  private batchMessages = 0;
+  private writing = false;
+  private timer: NodeJS.Timeout | null = null;
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private readonly waiters: Waiter[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly listeners: ArchivedListener[] = [];
+  private segment: OpenSegment | null = null;
+  private closed = false;
+  private readonly c: ChannelCounters;
+  private processed: number;
+  private savedProcessed: number;
+  private processedTimer: NodeJS.Timeout | null = null;
+
+  private constructor(def: ChannelDefinition, dir: string, lastSeq: number, opts: ChannelOptions) {
+    this.name = def.channelName;
+    this.retention = def.retentionPeriod;
+    this.dir = dir;
+    this.lastSeq = lastSeq;
+    this.processed = lastSeq;
+    this.savedProcessed = lastSeq;
+    this.opts = {
+      flushMessages: opts.flushMessages ?? 1000,
+      flushDelayMs: opts.flushDelayMs ?? 3,
+      fsync: opts.fsync ?? false,
+      maxPendingMessages: opts.maxPendingMessages ?? 10_000,
+      maxPendingBytes: opts.maxPendingBytes ?? 64 * 1024 * 1024,
+      maxWaiters: opts.maxWaiters ?? 10_000,
+      maxSegmentBytes: opts.maxSegmentBytes ?? 64 * 1024 * 1024,
+      maxSegmentAgeMs: opts.maxSegmentAgeMs ?? 5 * 60_000,
+      retentionCheckMs: opts.retentionCheckMs ?? 3_600_000,
+      now: opts.now ?? Date.now,
+    };
+    this.c = {
+      messages: 0,
+      bytes: 0,
+      archivedBytes: 0,
+      batches: 0,
+      backpressureWaits: 0,
+      rejections: 0,
+      writeErrors: 0,
+      pendingMessages: 0,
+      pendingBytes: 0,
+      lastSeq,
+      lastMessageArrivalTime: 0,
+      retentionDeletedDays: 0,
+    };
+  }
+
+  /** Opens (creating if needed) the channel's archive and recovers its last sequence number. */
+  static async open(dataDir: string, def: ChannelDefinition, opts: ChannelOptions = {}): Promise<Channel> {
+    checkResourceName(def.channelName, 'channelName');
+    checkRetention(def.retentionPeriod);
+    const dir = channelDir(dataDir, def.channelName);
+    await mkdir(dir, { recursive: true });
+    const lastSeq = await recoverLastSeq(dir, def.channelName);
+    const ch = new Channel(def, dir, lastSeq, opts);
+    // No watermark file (a new channel, or an archive from before watermarks): nothing to replay.
+    const processed = await readJsonNumber(join(dir, PROCESSED_FILE), 'processedSeq');
+    ch.processed = ch.savedProcessed = processed === undefined ? lastSeq : Math.min(processed, lastSeq);
+    if (processed === undefined) await ch.saveProcessed(true);
+    await ch.applyRetention();
+    ch.retentionTimer = setInterval(() => void ch.applyRetention().catch(() => undefined), ch.opts.retentionCheckMs);
+    ch.retentionTimer.unref();
+    return ch;
+  }
+
+  /** Changes the retention period (UpdateChannel) and applies it at once. */
+  async setRetention(retention: RetentionPeriod | undefined): Promise<void> {
+    checkRetention(retention);
+    this.retention = retention;
+    await this.applyRetention();
+  }
+
+  get retentionPeriod(): RetentionPeriod | undefined {
+    return this.retention;
+  }
+
+  /** Called synchronously, in sequence order, after each batch is on disk and before the
+   * appends of that batch resolve. */
+  onArchived(listener: ArchivedListener): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Archives the messages. Resolves only once their bytes are written to the segment file (and
+   * fsynced when configured); rejects with a coded error when the write fails. When the pending
+   * caps are reached the call waits for room (backpressure); beyond `maxWaiters` it fails with
+   * ThrottlingException.
+   */
+  async append(msgs: IncomingChannelMessage[]): Promise<ArchivedMessage[]> {
+    if (this.closed) throw closedError(this.name);
+    if (msgs.length === 0) return [];
+    let bytes = 0;
+    for (const m of msgs) {
+      if (!Buffer.isBuffer(m.payload)) throw new AnalyticsError('InvalidRequestException', 'message payload must be a Buffer');
+      bytes += m.payload.length;
+    }
+    if (this.waiters.length > 0 || !this.fits(msgs.length, bytes)) {
+      if (this.waiters.length >= this.opts.maxWaiters) {
+        this.c.rejections++;
+        throw new AnalyticsError('ThrottlingException', `channel "${this.name}" is full (${this.c.pendingMessages} messages pending)`);
+      }
+      this.c.backpressureWaits++;
+      // Admitted later, in arrival order, by wakeWaiters().
+      return new Promise<ArchivedMessage[]>((resolve, reject) => this.waiters.push({ msgs, bytes, resolve, reject }));
+    }
+    return this.admit(msgs, bytes);
+  }
+
+  private fits(count: number, bytes: number): boolean {
+    // An oversized batch is let in alone so it can never wait forever.
+    if (this.c.pendingMessages === 0) return true;
+    return this.c.pendingMessages + count <= this.opts.maxPendingMessages && this.c.pendingBytes + bytes <= this.opts.maxPendingBytes;
+  }
+
+  private admit(msgs: IncomingChannelMessage[], bytes: number): Promise<ArchivedMessage[]> {
+    const now = this.opts.now();
+    const archived = msgs.map((m): ArchivedMessage => {
+      const a: ArchivedMessage = { channelName: this.name, seq: ++this.lastSeq, payload: m.payload, receivedAt: m.receivedAt ?? now };
+      if (m.messageId !== undefined) a.messageId = m.messageId;
+      if (m.clientId !== undefined) a.clientId = m.clientId;
+      if (m.topic !== undefined) a.topic = m.topic;
+      return a;
+    });
+    this.c.pendingMessages += msgs.length;
+    this.c.pendingBytes += bytes;
+    return new Promise<ArchivedMessage[]>((resolve, reject) => {
+      this.batch.push({ messages: archived, bytes, resolve, reject });
+      this.batchMessages += archived.length;
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.writing) return; // the running write loop takes everything pending when it finishes
+    if (this.batchMessages >= this.opts.flushMessages) {
+      this.startWriting();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => this.startWriting(), this.opts.flushDelayMs);
+    }
+  }
+
+  private startWriting(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.writing) return;
+    this.writing = true;
+    void this.writeLoop();
+  }
+
+  /** One write at a time; whatever arrived during a write goes out together in the next one. */
+  private async writeLoop(): Promise<void> {
+    while (this.batch.length > 0) {
+      const batch = this.batch;
+      this.batch = [];
+      this.batchMessages = 0;
+      let count = 0;
+      let bytes = 0;
+      for (const p of batch) {
+        count += p.messages.length;
+        bytes += p.bytes;
+      }
+      try {
+        await this.writeBatch(batch);
+        this.c.messages += count;
+        this.c.bytes += bytes;
+        this.c.batches++;
+        this.c.lastSeq = this.lastSeq;
+        const lastAppend = batch[batch.length - 1].messages;
+        this.c.lastMessageArrivalTime = Math.max(this.c.lastMessageArrivalTime, lastAppend[lastAppend.length - 1].receivedAt);
+        for (const p of batch) this.notify(p.messages);
+        for (const p of batch) p.resolve(p.messages);
+      } catch (e) {
+        this.c.writeErrors++;
+        const err = new AnalyticsError('InternalFailureException', `channel "${this.name}": archive write failed: ${(e as Error).message}`, { cause: e });
+        for (const p of batch) p.reject(err);
+      }
+      this.c.pendingMessages -= count;
+      this.c.pendingBytes -= bytes;
+      this.wakeWaiters();
+    }
+    this.writing = false;
+    for (const idle of this.idleWaiters.splice(0)) idle();
+  }
+
+  private notify(messages: ArchivedMessage[]): void {
+    for (const l of this.listeners) {
+      try {
+        l(messages);
+      } catch {
+        // a listener's failure must not un-acknowledge an archived message
+      }
+    }
+  }
+
+  private wakeWaiters(): void {
+    while (this.waiters.length > 0 && this.fits(this.waiters[0].msgs.length, this.waiters[0].bytes)) {
+      const w = this.waiters.shift()!;
+      // admit() takes its room synchronously, so the next waiter sees it taken.
+      this.admit(w.msgs, w.bytes).then(w.resolve, w.reject);
+    }
+  }
+
+  private async writeBatch(batch: PendingAppend[]): Promise<void> {
+    let text = '';
+    for (const p of batch) for (const m of p.messages) text += encodeRecord(m);
+    const member = await gzip(Buffer.from(text, 'utf8'));
+    const seg = await this.segmentFor(member.length, batch[0].messages[0].seq);
+    try {
+      await seg.fh.write(member);
+      if (this.opts.fsync) await seg.fh.datasync();
+      seg.size += member.length;
+      this.c.archivedBytes += member.length;
+    } catch (e) {
+      // The segment may now end in a torn member: never append to it again.
+      await this.closeSegment().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** The segment to write to: a new one per UTC day, past the size/age limits, and after restart. */
+  private async segmentFor(nextBytes: number, firstSeq: number): Promise<OpenSegment> {
+    const now = this.opts.now();
+    const day = dayPartition(now);
+    const s = this.segment;
+    if (s && s.day === day && s.size + nextBytes <= this.opts.maxSegmentBytes && now - s.openedAt < this.opts.maxSegmentAgeMs) return s;
+    if (s) await this.closeSegment();
+    const dayDir = join(this.dir, day);
+    await mkdir(dayDir, { recursive: true });
+    const fh = await open(join(dayDir, segmentName(firstSeq, now)), 'a');
+    this.segment = { fh, day, size: 0, openedAt: now };
+    return this.segment;
+  }
+
+  private async closeSegment(): Promise<void> {
+    const s = this.segment;
+    this.segment = null;
+    if (s) await s.fh.close();
+  }
+
+  /** Sequence number up to which every archived message has been processed (persisted). */
+  get processedSeq(): number {
+    return this.processed;
+  }
+
+  get lastSequence(): number {
+    return this.lastSeq;
+  }
+
+  /** Records the processed watermark; saved at most once a second and on close. */
+  markProcessed(seq: number): void {
+    if (seq <= this.processed) return;
+    this.processed = seq;
+    if (!this.processedTimer) {
+      this.processedTimer = setTimeout(() => {
+        this.processedTimer = null;
+        void this.saveProcessed().catch(() => undefined);
+      }, 1000);
+      this.processedTimer.unref();
+    }
+  }
+
+  async saveProcessed(force = false): Promise<void> {
+    if (this.processedTimer) {
+      clearTimeout(this.processedTimer);
+      this.processedTimer = null;
+    }
+    const seq = this.processed;
+    if (seq === this.savedProcessed && !force) return;
+    await writeJsonAtomic(join(this.dir, PROCESSED_FILE), { processedSeq: seq });
+    this.savedProcessed = seq;
+  }
+
+  /** Archived messages with seq > `afterSeq`, in order, skipping segments that end before it. */
+  async *readAfter(afterSeq: number): AsyncGenerator<ArchivedMessage> {
+    const all: string[] = [];
+    for (const d of await this.listDays()) for (const f of await listSegments(d.path)) all.push(join(d.path, f));
+    all.sort((x, y) => parseSegmentName(basename(x))! - parseSegmentName(basename(y))!);
+    // the last segment starting at or before afterSeq+1 may hold the first wanted message
+    let start = 0;
+    for (let i = 0; i < all.length; i++) if (parseSegmentName(basename(all[i]))! <= afterSeq + 1) start = i;
+    for (let i = start; i < all.length; i++) {
+      for await (const m of readSegment(all[i], this.name)) if (m.seq > afterSeq) yield m;
+    }
+  }
+
+  /** Resolves when everything appended so far is written (or failed). */
+  async flush(): Promise<void> {
+    if (this.batch.length === 0 && !this.writing) return;
+    const idle = new Promise<void>((r) => this.idleWaiters.push(r));
+    if (!this.writing) this.startWriting();
+    await idle;
+  }
+
+  /**
+   * Archived messages whose receivedAt is in [startTime, endTime), in sequence order. Reads what
+   * is on disk now (call flush() first to include pending appends).
+   */
+  async *read(range: { startTime?: number; endTime?: number } = {}): AsyncGenerator<ArchivedMessage> {
+    const start = range.startTime ?? -Infinity;
+    const end = range.endTime ?? Infinity;
+    // Partitions are by write time while the range is on receivedAt (normally the same instant);
+    // a day of slack on each side covers messages whose caller-given receivedAt differs a little.
+    for (const { dayStart, path } of await this.listDays()) {
+      if (dayStart + 2 * DAY_MS <= start || dayStart - DAY_MS >= end) continue;
+      for (const file of await listSegments(path)) {
+        for await (const m of readSegment(join(path, file), this.name)) {
+          if (m.receivedAt >= start && m.receivedAt < end) yield m;
+        }
+      }
+    }
+  }
+
+  private async listDays(): Promise<{ dayStart: number; path: string; name: string }[]> {
+    return listDays(this.dir);
+  }
+
+  /** Deletes whole days that lie entirely before now − numberOfDays (unlimited: keeps all). */
+  async applyRetention(): Promise<void> {
+    const r = this.retention;
+    if (!r || r.unlimited || !r.numberOfDays) return;
+    const cutoff = this.opts.now() - r.numberOfDays * DAY_MS;
+    const expired = (await this.listDays()).filter((d) => d.dayStart + DAY_MS <= cutoff);
+    if (expired.length === 0) return;
+    // Keep the sequence high-water mark even if every segment goes away.
+    await writeSeqFile(this.dir, this.lastSeq);
+    for (const d of expired) {
+      if (this.segment && this.segment.day === d.name) await this.closeSegment();
+      await rm(d.path, { recursive: true, force: true });
+      this.c.retentionDeletedDays++;
+    }
+  }
+
+  counters(): ChannelCounters {
+    return { ...this.c };
+  }
+
+  /** Writes what is pending, closes the segment; later appends fail with ServiceUnavailable. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w.reject(closedError(this.name));
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await this.flush();
+    await this.closeSegment();
+    await writeSeqFile(this.dir, this.lastSeq);
+    await this.saveProcessed();
+  }
+}
+
+function closedError(name: string): AnalyticsError {
+  return new AnalyticsError('ServiceUnavailableException', `channel "${name}" is closed`);
+}
+
+export function checkRetention(r: RetentionPeriod | undefined): void {
+  if (r === undefined) return;
+  if (typeof r !== 'object' || r === null) throw new AnalyticsError('InvalidRequestException', 'retentionPeriod must be an object');
+  if (r.numberOfDays !== undefined) {
+    if (!Number.isInteger(r.numberOfDays) || r.numberOfDays < 1) {
+      throw new AnalyticsError('InvalidRequestException', 'retentionPeriod.numberOfDays must be an integer ≥ 1');
+    }
+    if (r.unlimited) throw new AnalyticsError('InvalidRequestException', 'retentionPeriod.numberOfDays requires unlimited to be false');
+  }
+}
+
+async function listDays(dir: string): Promise<{ dayStart: number; path: string; name: string }[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const days: { dayStart: number; path: string; name: string }[] = [];
+  for (const name of names) {
+    const dayStart = parseDayPartition(name);
+    if (dayStart !== undefined) days.push({ dayStart, path: join(dir, name), name });
+  }
+  return days.sort((a, b) => a.dayStart - b.dayStart);
+}
+
+async function listSegments(dayDir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dayDir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => parseSegmentName(n) !== undefined).sort();
+}
+
+/** max(seq.json, the newest readable record); a new segment is always started after a restart. */
+async function recoverLastSeq(dir: string, channelName: string): Promise<number> {
+  let last = await readSeqFile(dir);
+  const days = await listDays(dir);
+  for (let d = days.length - 1; d >= 0; d--) {
+    const segments = await listSegments(days[d].path);
+    for (let s = segments.length - 1; s >= 0; s--) {
+      const first = parseSegmentName(segments[s])!;
+      const seq = await lastSeqOf(join(days[d].path, segments[s]), channelName);
+      // An unreadable segment still proves that seq first-1 was used before it.
+      return Math.max(last, seq ?? first - 1);
+    }
+  }
+  return last;
+}
+
+async function readSeqFile(dir: string): Promise<number> {
+  return (await readJsonNumber(join(dir, SEQ_FILE), 'lastSeq')) ?? 0;
+}
+
+function writeSeqFile(dir: string, lastSeq: number): Promise<void> {
+  return writeJsonAtomic(join(dir, SEQ_FILE), { lastSeq });
+}
+
+async function readJsonNumber(file: string, key: string): Promise<number | undefined> {
+  try {
+    const v = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    return typeof v[key] === 'number' ? (v[key] as number) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  const tmp = `${file}.tmp`;
+  await writeFile(tmp, JSON.stringify(value));
+  await rename(tmp, file);
+}

@@ -1,0 +1,2 @@
+// Datasets: saved SQL over datastores, run read-only.
+export { runDataset, validateDataset } from './dataset.js';

@@ -1,0 +1,537 @@
+// The thin adapter over @duckdb/node-api — the ONLY file in the repo that imports it. Everything
+// above it speaks in our own terms (tables, columns, sinks that append and commit, a read-only
+// select with a time limit), so DuckDB can be upgraded or swapped behind this one file.
+//
+// Security posture of the instance (set at creation, then locked):
+// - enable_external_access=false: SQL can never open a host file, attach another database, COPY,
+//   EXPORT, glob, install or load extensions. The database file itself and DuckDB's own spill
+//   files keep working. When Parquet export arrives, do NOT re-enable external access; give it
+//   DuckDB's `allowed_directories` (a list of directory prefixes still reachable with external
+//   access disabled), pointing at the export directory only.
+// - lock_configuration=true: no statement can change a setting afterwards (SET/PRAGMA/RESET fail).
+// - extension auto-install/auto-load off: nothing is downloaded behind our back. JSON is built in.
+// Dataset SQL additionally runs inside a READ ONLY transaction, must be exactly one statement,
+// and that statement must be of DuckDB's own type SELECT.
+
+import {
+  DuckDBInstance,
+  DuckDBTimestampValue,
+  DuckDBTypeId,
+  StatementType,
+  version as duckdbVersion,
+} from '@duckdb/node-api';
+import type {
+  DuckDBAppender,
+  DuckDBConnection,
+  DuckDBType,
+  DuckDBValue,
+  DuckDBListType,
+  DuckDBArrayType,
+  DuckDBStructType,
+  DuckDBMapType,
+  DuckDBUnionType,
+} from '@duckdb/node-api';
+import { AnalyticsError } from '../errors.js';
+import type { Column } from './schema.js';
+import { columnTypeFromSql, quoteIdentifier, sqlTypeOf } from './schema.js';
+
+export interface EngineOptions {
+  /** DuckDB memory_limit, e.g. '1GB' */
+  memoryLimit?: string;
+  /** DuckDB worker threads */
+  threads?: number;
+  /** dataset queries running at once; the rest wait in a bounded queue */
+  maxConcurrentQueries?: number;
+  /** dataset queries allowed to wait; beyond it a query fails with ThrottlingException */
+  maxQueuedQueries?: number;
+}
+
+export interface QueryColumn {
+  name: string;
+  type: string;
+}
+
+export interface SelectResult {
+  columns: QueryColumn[];
+  rows: unknown[][];
+}
+
+/** Appends converted rows to one table and commits them. One per datastore, own connection. */
+export interface TableSink {
+  /** ALTER TABLE ADD COLUMN for each; the appender is reopened so it sees the new columns. */
+  addColumns(columns: readonly Column[]): Promise<void>;
+  /**
+   * Append rows (one value per column, in column order, already converted by schema.ts; null →
+   * NULL) and commit them as one appender flush. Resolves once committed.
+   */
+  appendRows(columns: readonly Column[], rows: readonly (readonly unknown[])[]): Promise<void>;
+  close(): void;
+}
+
+export interface DuckEngine {
+  /** Every table of the main schema with its columns in table order. */
+  listTables(): Promise<{ table: string; columns: Column[] }[]>;
+  /** CREATE TABLE IF NOT EXISTS with these columns. */
+  createTable(table: string, columns: readonly Column[]): Promise<void>;
+  /** DROP TABLE IF EXISTS. */
+  dropTable(table: string): Promise<void>;
+  /** DELETE rows whose `__dt` is before the cutoff (epoch ms); returns how many. */
+  deleteBefore(table: string, cutoffMs: number): Promise<number>;
+  openSink(table: string): Promise<TableSink>;
+  /** Run one read-only SELECT with a time limit; results as JSON-safe values. */
+  select(sql: string, opts: { timeoutMs: number; maxRows: number }): Promise<SelectResult>;
+  /** The DuckDB library version, for benchmarks and diagnostics. */
+  readonly version: string;
+  /** Interrupt running queries, close sinks and connections, checkpoint, close the instance. */
+  close(): Promise<void>;
+}
+
+export async function openEngine(file: string, opts: EngineOptions = {}): Promise<DuckEngine> {
+  const config: Record<string, string> = {
+    enable_external_access: 'false',
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+    lock_configuration: 'true',
+  };
+  if (opts.memoryLimit !== undefined) config.memory_limit = opts.memoryLimit;
+  if (opts.threads !== undefined) config.threads = String(opts.threads);
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(file, config);
+  } catch (e) {
+    throw new AnalyticsError('InternalFailureException', `cannot open DuckDB database ${file}: ${messageOf(e)}`, { cause: e });
+  }
+  return new Engine(instance, opts);
+}
+
+class Engine implements DuckEngine {
+  readonly version = duckdbVersion();
+  private readonly sinks = new Set<Sink>();
+  private readonly running = new Set<DuckDBConnection>();
+  private readonly selects = new Set<Promise<void>>();
+  private readonly gate: Gate;
+  private admin: DuckDBConnection | null = null;
+  private closed = false;
+
+  constructor(private readonly instance: DuckDBInstance, opts: EngineOptions) {
+    this.gate = new Gate(opts.maxConcurrentQueries ?? 2, opts.maxQueuedQueries ?? 32);
+  }
+
+  private async adminConnection(): Promise<DuckDBConnection> {
+    this.assertOpen();
+    if (!this.admin) this.admin = await this.instance.connect();
+    return this.admin;
+  }
+
+  async listTables(): Promise<{ table: string; columns: Column[] }[]> {
+    const conn = await this.adminConnection();
+    const reader = await conn.runAndReadAll(
+      `SELECT table_name, column_name, data_type FROM information_schema.columns
+       WHERE table_schema = 'main' AND table_catalog = current_database()
+       ORDER BY table_name, ordinal_position`,
+    );
+    const byTable = new Map<string, Column[]>();
+    for (const [table, column, dataType] of reader.getRows() as [string, string, string][]) {
+      let cols = byTable.get(table);
+      if (!cols) byTable.set(table, (cols = []));
+      cols.push({ name: column, type: columnTypeFromSql(dataType) });
+    }
+    return [...byTable].map(([table, columns]) => ({ table, columns }));
+  }
+
+  async createTable(table: string, columns: readonly Column[]): Promise<void> {
+    const conn = await this.adminConnection();
+    const defs = columns.map((c) => `${quoteIdentifier(c.name)} ${sqlTypeOf(c.type)}`).join(', ');
+    await runDdl(conn, `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(table)} (${defs})`);
+  }
+
+  async dropTable(table: string): Promise<void> {
+    const conn = await this.adminConnection();
+    await runDdl(conn, `DROP TABLE IF EXISTS ${quoteIdentifier(table)}`);
+  }
+
+  async deleteBefore(table: string, cutoffMs: number): Promise<number> {
+    const conn = await this.adminConnection();
+    const micros = BigInt(Math.floor(cutoffMs)) * 1000n;
+    try {
+      const result = await conn.run(`DELETE FROM ${quoteIdentifier(table)} WHERE "__dt" < make_timestamp($1::BIGINT)`, [micros]);
+      return result.rowsChanged;
+    } catch (e) {
+      throw new AnalyticsError('InternalFailureException', `retention delete on ${table} failed: ${messageOf(e)}`, { cause: e });
+    }
+  }
+
+  async openSink(table: string): Promise<TableSink> {
+    this.assertOpen();
+    const sink = new Sink(await this.instance.connect(), table, (s) => this.sinks.delete(s));
+    this.sinks.add(sink);
+    return sink;
+  }
+
+  select(sql: string, opts: { timeoutMs: number; maxRows: number }): Promise<SelectResult> {
+    this.assertOpen();
+    // close() waits for running queries (after interrupting them) before closing the instance
+    const run = this.runSelect(sql, opts);
+    const settled = run.then(() => undefined, () => undefined);
+    this.selects.add(settled);
+    void settled.then(() => this.selects.delete(settled));
+    return run;
+  }
+
+  private async runSelect(sql: string, opts: { timeoutMs: number; maxRows: number }): Promise<SelectResult> {
+    if (sql.trim() === '') throw new AnalyticsError('InvalidRequestException', 'the query is empty');
+    const started = Date.now();
+    await this.gate.enter();
+    let conn: DuckDBConnection | null = null;
+    let timedOut = false;
+    // Queue time counts against the limit: the caller asked for an answer within timeoutMs.
+    const remaining = Math.max(1, opts.timeoutMs - (Date.now() - started));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      conn?.interrupt();
+    }, remaining);
+    const checkTime = (): void => {
+      // interrupt() only stops work in progress; between steps we look at the flag ourselves
+      if (timedOut) throw timeoutError(opts.timeoutMs);
+    };
+    try {
+      this.assertOpen();
+      conn = await this.instance.connect();
+      this.running.add(conn);
+      checkTime();
+      await conn.run('BEGIN TRANSACTION READ ONLY');
+      checkTime();
+      const extracted = await conn.extractStatements(sql);
+      if (extracted.count !== 1) {
+        throw new AnalyticsError('InvalidRequestException', `a dataset query must be exactly one SELECT statement; got ${extracted.count} statements`);
+      }
+      const prepared = await extracted.prepare(0);
+      try {
+        checkTime();
+        if (prepared.statementType !== StatementType.SELECT) {
+          throw new AnalyticsError('InvalidRequestException', `a dataset query must be a SELECT statement; got ${StatementType[prepared.statementType] ?? prepared.statementType}`);
+        }
+        if (prepared.parameterCount > 0) {
+          throw new AnalyticsError('InvalidRequestException', 'a dataset query cannot have parameters');
+        }
+        const reader = await prepared.streamAndReadUntil(opts.maxRows + 1);
+        checkTime();
+        if (reader.currentRowCount > opts.maxRows) {
+          throw new AnalyticsError('LimitExceededException', `the query returns more than ${opts.maxRows} rows; narrow it with WHERE or LIMIT`);
+        }
+        const types = reader.columnTypes();
+        const converters = types.map(converterFor);
+        const columns = reader.deduplicatedColumnNames().map((name, i) => ({ name, type: typeName(types[i]) }));
+        const rows = reader.getRows().map((row) => row.map((v, i) => (v === null ? null : converters[i](v))));
+        return { columns, rows };
+      } finally {
+        prepared.destroySync();
+      }
+    } catch (e) {
+      if (timedOut) throw timeoutError(opts.timeoutMs);
+      if (this.closed) throw closedError();
+      throw classify(e);
+    } finally {
+      clearTimeout(timer);
+      if (conn) {
+        this.running.delete(conn);
+        try {
+          await conn.run('ROLLBACK');
+        } catch {
+          // no transaction left (e.g. interrupted): nothing to undo
+        }
+        conn.closeSync();
+      }
+      this.gate.leave();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const conn of this.running) conn.interrupt();
+    await Promise.all(this.selects);
+    for (const sink of [...this.sinks]) sink.close();
+    try {
+      const conn = this.admin ?? (await this.instance.connect());
+      // Fold the WAL into the file now so a reopen does not replay it.
+      await conn.run('CHECKPOINT');
+      conn.closeSync();
+    } catch {
+      // a failed checkpoint is not data loss: the WAL is replayed on the next open
+    }
+    this.admin = null;
+    this.instance.closeSync();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw closedError();
+  }
+}
+
+async function runDdl(conn: DuckDBConnection, sql: string): Promise<void> {
+  try {
+    await conn.run(sql);
+  } catch (e) {
+    throw new AnalyticsError('InternalFailureException', `DuckDB refused ${sql}: ${messageOf(e)}`, { cause: e });
+  }
+}
+
+/** Appends through DuckDB's appender (hundreds of thousands of rows/s vs ~1.5k for INSERTs). */
+class Sink implements TableSink {
+  private appender: DuckDBAppender | null = null;
+  private writers: AppendValue[] = [];
+  private writersFor = -1; // column count the writers were compiled for (columns only grow)
+  private closed = false;
+
+  constructor(
+    private readonly conn: DuckDBConnection,
+    private readonly table: string,
+    private readonly onClose: (s: Sink) => void,
+  ) {}
+
+  async addColumns(columns: readonly Column[]): Promise<void> {
+    this.assertOpen();
+    this.dropAppender(); // flushed after every batch, so nothing is buffered here
+    for (const c of columns) {
+      await runDdl(this.conn, `ALTER TABLE ${quoteIdentifier(this.table)} ADD COLUMN IF NOT EXISTS ${quoteIdentifier(c.name)} ${sqlTypeOf(c.type)}`);
+    }
+  }
+
+  async appendRows(columns: readonly Column[], rows: readonly (readonly unknown[])[]): Promise<void> {
+    this.assertOpen();
+    if (!this.appender) this.appender = await this.conn.createAppender(this.table);
+    this.assertOpen();
+    if (this.writersFor !== columns.length) {
+      this.writers = columns.map((c) => appendValueFor(c.type));
+      this.writersFor = columns.length;
+    }
+    const ap = this.appender;
+    const writers = this.writers;
+    try {
+      for (const row of rows) {
+        for (let i = 0; i < writers.length; i++) {
+          const v = row[i];
+          if (v === null || v === undefined) ap.appendNull();
+          else writers[i](ap, v);
+        }
+        ap.endRow();
+      }
+      ap.flushSync(); // one commit for the whole batch
+    } catch (e) {
+      // Discard what this batch left in the appender and start the next batch on a fresh one.
+      try {
+        ap.clear();
+      } catch {
+        // appender already invalid
+      }
+      this.dropAppender();
+      throw new AnalyticsError('InternalFailureException', `appending ${rows.length} rows to ${this.table} failed: ${messageOf(e)}`, { cause: e });
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.dropAppender();
+    try {
+      this.conn.closeSync();
+    } finally {
+      this.onClose(this);
+    }
+  }
+
+  private dropAppender(): void {
+    const ap = this.appender;
+    this.appender = null;
+    if (!ap) return;
+    try {
+      ap.closeSync();
+    } catch {
+      // closing flushes; an error here means an earlier flush already failed and was reported
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw closedError();
+  }
+}
+
+type AppendValue = (ap: DuckDBAppender, v: unknown) => void;
+
+function appendValueFor(type: Column['type']): AppendValue {
+  switch (type) {
+    case 'TIMESTAMP': // epoch ms → DuckDB microseconds
+      return (ap, v) => ap.appendTimestamp(new DuckDBTimestampValue(BigInt(Math.round((v as number) * 1000))));
+    case 'DOUBLE':
+      return (ap, v) => ap.appendDouble(v as number);
+    case 'BIGINT':
+      return (ap, v) => ap.appendBigInt(v as bigint);
+    case 'BOOLEAN':
+      return (ap, v) => ap.appendBoolean(v as boolean);
+    case 'VARCHAR':
+    case 'JSON': // JSON is VARCHAR with an alias; schema.ts already made the text
+      return (ap, v) => ap.appendVarchar(v as string);
+    default:
+      return (ap) => ap.appendNull(); // columns we do not understand get NULL (counted upstream)
+  }
+}
+
+// ---------- results → JSON-safe values, one converter per column, chosen once per query ----------
+
+type Convert = (v: DuckDBValue) => unknown;
+
+function typeName(type: DuckDBType): string {
+  return type.alias ?? type.toString();
+}
+
+function bigToJson(b: bigint): number | string {
+  return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b.toString();
+}
+
+function isoFromMillis(ms: bigint, fallback: DuckDBValue): string {
+  const n = Number(ms);
+  const d = new Date(n);
+  return Number.isFinite(n) && !Number.isNaN(d.getTime()) ? d.toISOString() : String(fallback);
+}
+
+function converterFor(type: DuckDBType): Convert {
+  switch (type.typeId) {
+    case DuckDBTypeId.BOOLEAN:
+    case DuckDBTypeId.TINYINT:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.UTINYINT:
+    case DuckDBTypeId.USMALLINT:
+    case DuckDBTypeId.UINTEGER:
+      return (v) => v;
+    case DuckDBTypeId.FLOAT:
+    case DuckDBTypeId.DOUBLE:
+      // JSON has no NaN/Infinity: keep them readable as strings instead of a silent null
+      return (v) => (Number.isFinite(v as number) ? v : String(v));
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UBIGINT:
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UHUGEINT:
+    case DuckDBTypeId.BIGNUM:
+      return (v) => bigToJson(v as bigint);
+    case DuckDBTypeId.DECIMAL:
+      return (v) => {
+        const text = String(v);
+        const n = Number(text);
+        // a decimal with more than 15 significant digits does not survive a double
+        return text.replace(/[-.]/g, '').replace(/^0+/, '').length <= 15 ? n : text;
+      };
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return (v) => isoFromMillis((v as DuckDBTimestampValue).micros / 1000n, v);
+    case DuckDBTypeId.TIMESTAMP_S:
+      return (v) => isoFromMillis((v as unknown as { seconds: bigint }).seconds * 1000n, v);
+    case DuckDBTypeId.TIMESTAMP_MS:
+      return (v) => isoFromMillis((v as unknown as { millis: bigint }).millis, v);
+    case DuckDBTypeId.TIMESTAMP_NS:
+      return (v) => isoFromMillis((v as unknown as { nanos: bigint }).nanos / 1000000n, v);
+    case DuckDBTypeId.VARCHAR:
+      if (type.alias === 'JSON') {
+        return (v) => {
+          try {
+            return JSON.parse(v as string);
+          } catch {
+            return v; // not valid JSON text (written by someone else): keep the text
+          }
+        };
+      }
+      return (v) => v;
+    case DuckDBTypeId.BLOB:
+      return (v) => Buffer.from((v as unknown as { bytes: Uint8Array }).bytes).toString('base64');
+    case DuckDBTypeId.LIST:
+    case DuckDBTypeId.ARRAY: {
+      const item = converterFor((type as DuckDBListType | DuckDBArrayType).valueType);
+      return (v) => (v as unknown as { items: DuckDBValue[] }).items.map((x) => (x === null ? null : item(x)));
+    }
+    case DuckDBTypeId.STRUCT: {
+      const t = type as DuckDBStructType;
+      const fields = t.entryNames.map((name, i) => [name, converterFor(t.entryTypes[i])] as const);
+      return (v) => {
+        const entries = (v as unknown as { entries: Record<string, DuckDBValue> }).entries;
+        const out: Record<string, unknown> = {};
+        for (const [name, conv] of fields) {
+          const x = entries[name];
+          out[name] = x === null || x === undefined ? null : conv(x);
+        }
+        return out;
+      };
+    }
+    case DuckDBTypeId.MAP: {
+      const t = type as DuckDBMapType;
+      const key = converterFor(t.keyType);
+      const value = converterFor(t.valueType);
+      return (v) =>
+        (v as unknown as { entries: { key: DuckDBValue; value: DuckDBValue }[] }).entries.map((e) => ({
+          key: e.key === null ? null : key(e.key),
+          value: e.value === null ? null : value(e.value),
+        }));
+    }
+    case DuckDBTypeId.UNION: {
+      const t = type as DuckDBUnionType;
+      const members = new Map(t.memberTags.map((tag, i) => [tag, converterFor(t.memberTypes[i])]));
+      return (v) => {
+        const u = v as unknown as { tag: string; value: DuckDBValue };
+        const conv = members.get(u.tag);
+        return { tag: u.tag, value: u.value === null || !conv ? null : conv(u.value) };
+      };
+    }
+    default:
+      // DATE, TIME, INTERVAL, UUID, ENUM, BIT, VARIANT, GEOMETRY...: DuckDB's own text form
+      return (v) => (typeof v === 'bigint' ? bigToJson(v) : typeof v === 'object' ? String(v) : v);
+  }
+}
+
+// ---------- errors ----------
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function timeoutError(timeoutMs: number): AnalyticsError {
+  return new AnalyticsError('QueryTimeoutException', `the query took too long: interrupted after ${timeoutMs} ms; narrow it (WHERE on __dt, LIMIT) or raise the time limit`);
+}
+
+function closedError(): AnalyticsError {
+  return new AnalyticsError('ServiceUnavailableException', 'the analytics database is closed');
+}
+
+/** DuckDB failures while validating or running user SQL: the SQL's fault unless DuckDB says otherwise. */
+function classify(e: unknown): AnalyticsError {
+  if (e instanceof AnalyticsError) return e;
+  const message = messageOf(e);
+  if (/^(Out of Memory|INTERNAL|IO|FATAL) Error/i.test(message)) {
+    return new AnalyticsError('InternalFailureException', `the database failed to run the query: ${message}`, { cause: e });
+  }
+  return new AnalyticsError('InvalidRequestException', `invalid query: ${message}`, { cause: e });
+}
+
+/** A counting semaphore with a bounded wait queue, so a burst of queries cannot pile up. */
+class Gate {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number, private readonly maxWaiting: number) {}
+
+  async enter(): Promise<void> {
+    if (this.active < this.limit) {
+      this.active++;
+      return;
+    }
+    if (this.waiting.length >= this.maxWaiting) {
+      throw new AnalyticsError('ThrottlingException', `too many dataset queries at once (${this.limit} running, ${this.maxWaiting} waiting)`);
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  leave(): void {
+    const next = this.waiting.shift();
+    if (next) next(); // hand the slot over without releasing it
+    else this.active--;
+  }
+}

@@ -1,0 +1,303 @@
+// The batching writer of one datastore: buffers appended rows, extends the table for new
+// attributes, converts values to their columns and hands whole batches to the sink (DuckDB's
+// appender), flushing when the buffer reaches `batchRows` or `flushDelayMs` after the oldest
+// buffered row arrived, whichever comes first.
+//
+// Bounded: at most `maxPendingRows` rows are held (queued + being written); beyond that `append`
+// waits (backpressure, FIFO so per-device order is kept). A batch that fails to commit rejects the
+// append promises that carried it with a coded error and is counted in `rowsFailed` — the rows are
+// still in the channel archive, so the caller can replay them.
+
+import type { PipelineMessage } from '../types.js';
+import { AnalyticsError } from '../errors.js';
+import type { TableSink } from './duckdb.js';
+import type { Column, TableSchema } from './schema.js';
+import { convertForColumn, DT_COLUMN, MISMATCH } from './schema.js';
+
+export interface WriterOptions {
+  /** flush as soon as this many rows are buffered */
+  batchRows?: number;
+  /** flush at the latest this long after the oldest buffered row arrived */
+  flushDelayMs?: number;
+  /** rows held before `append` waits */
+  maxPendingRows?: number;
+}
+
+export type CommitListener = (rows: PipelineMessage[], committedAt: number) => void;
+
+export interface DatastoreWriter {
+  /** Buffer rows; resolves once they are committed (queryable), rejects if their batch failed. */
+  append(rows: PipelineMessage[], ingestedAt: number): Promise<void>;
+  /**
+   * Resolves once every row accepted before the call (not still waiting for buffer space) is
+   * committed or has failed; failures are reported through the append promises and counters.
+   */
+  flush(): Promise<void>;
+  /** Called after each commit with the rows as stored (column names, converted values, `__dt` ms). */
+  onCommit(listener: CommitListener): void;
+  counters(): Record<string, number>;
+}
+
+interface Entry {
+  seq: number;
+  rows: PipelineMessage[];
+  ingestedAt: number;
+  arrivedAt: number;
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+const DEFAULTS = { batchRows: 5000, flushDelayMs: 50, maxPendingRows: 50_000 };
+
+export class BatchingWriter implements DatastoreWriter {
+  private readonly batchRows: number;
+  private readonly flushDelayMs: number;
+  private readonly maxPendingRows: number;
+
+  private readonly queue: Entry[] = [];
+  private readonly inflight = new Set<Entry>();
+  private readonly waiters: { need: number; admit: () => void }[] = [];
+  private readonly listeners: CommitListener[] = [];
+  private pendingRows = 0; // queued + in flight + admitted-but-not-yet-queued
+  private queuedRows = 0; // in `queue` only: what the next batches can take
+  private seq = 0;
+  private flushUntil = 0; // entries with seq <= flushUntil go out regardless of batch size
+  private timer: NodeJS.Timeout | null = null;
+  private pumping = false;
+  private closing = false;
+
+  private readonly stats = {
+    rowsWritten: 0,
+    batches: 0,
+    typeMismatches: 0,
+    droppedAttributes: 0,
+    columnsAdded: 0,
+    rowsFailed: 0,
+    flushErrors: 0,
+    backpressureWaits: 0,
+    listenerErrors: 0,
+    lastBatchMs: 0,
+    lastCommitAt: 0,
+  };
+
+  constructor(
+    readonly datastoreName: string,
+    private readonly schema: TableSchema,
+    private readonly sink: TableSink,
+    opts: WriterOptions = {},
+  ) {
+    this.batchRows = Math.max(1, opts.batchRows ?? DEFAULTS.batchRows);
+    this.flushDelayMs = Math.max(0, opts.flushDelayMs ?? DEFAULTS.flushDelayMs);
+    this.maxPendingRows = Math.max(this.batchRows, opts.maxPendingRows ?? DEFAULTS.maxPendingRows);
+  }
+
+  async append(rows: PipelineMessage[], ingestedAt: number): Promise<void> {
+    if (this.closing) throw closedError(this.datastoreName);
+    if (rows.length === 0) return;
+    // Wait behind earlier waiters too, so a small append cannot overtake a big one (order).
+    if (this.waiters.length > 0 || (this.pendingRows > 0 && this.pendingRows + rows.length > this.maxPendingRows)) {
+      this.stats.backpressureWaits++;
+      await new Promise<void>((admit) => this.waiters.push({ need: rows.length, admit }));
+      // admitted: admitWaiters() already reserved our rows in pendingRows
+    } else {
+      this.pendingRows += rows.length;
+    }
+    let resolve!: () => void;
+    let reject!: (e: Error) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.queue.push({ seq: ++this.seq, rows, ingestedAt, arrivedAt: Date.now(), done, resolve, reject });
+    this.queuedRows += rows.length;
+    this.kick();
+    return done;
+  }
+
+  async flush(): Promise<void> {
+    const waiting = [...this.inflight, ...this.queue].map((e) => e.done);
+    this.flushUntil = this.seq;
+    this.kick();
+    await Promise.allSettled(waiting);
+  }
+
+  onCommit(listener: CommitListener): void {
+    this.listeners.push(listener);
+  }
+
+  counters(): Record<string, number> {
+    return { ...this.stats, pendingRows: this.pendingRows, waitingAppends: this.waiters.length };
+  }
+
+  /** Refuse new appends, write everything accepted (waiting appends included), then stop. */
+  async close(): Promise<void> {
+    this.closing = true;
+    while (this.queue.length > 0 || this.inflight.size > 0 || this.waiters.length > 0) {
+      await this.flush();
+      // admitted waiters enqueue on a later microtask; give them the chance before looking again
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  // ---------- scheduling ----------
+
+  private kick(): void {
+    if (this.pumping) return; // the running pump looks at the queue again when it is done
+    const head = this.queue[0];
+    if (!head) return;
+    if (this.queuedRows >= this.batchRows || head.seq <= this.flushUntil) {
+      void this.pump();
+      return;
+    }
+    if (!this.timer) {
+      const wait = Math.max(0, head.arrivedAt + this.flushDelayMs - Date.now());
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.flushUntil = Math.max(this.flushUntil, this.seq);
+        this.kick();
+      }, wait);
+    }
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    try {
+      for (;;) {
+        const head = this.queue[0];
+        if (!head || (this.queuedRows < this.batchRows && head.seq > this.flushUntil)) break;
+        await this.writeBatch(this.takeBatch());
+      }
+    } finally {
+      this.pumping = false;
+    }
+    this.kick(); // leftovers smaller than a batch: arm the delay timer
+  }
+
+  private takeBatch(): Entry[] {
+    const batch: Entry[] = [];
+    let rows = 0;
+    while (this.queue.length > 0 && (batch.length === 0 || rows + this.queue[0].rows.length <= this.batchRows)) {
+      const e = this.queue.shift()!;
+      rows += e.rows.length;
+      batch.push(e);
+      this.inflight.add(e);
+    }
+    this.queuedRows -= rows;
+    return batch;
+  }
+
+  // ---------- one batch ----------
+
+  private async writeBatch(batch: Entry[]): Promise<void> {
+    const started = Date.now();
+    let rowCount = 0;
+    for (const e of batch) rowCount += e.rows.length;
+    try {
+      const additions = this.schema.plan(batch.flatMap((e) => e.rows));
+      if (additions.length > 0) {
+        await this.sink.addColumns(additions);
+        for (const c of additions) this.schema.add(c);
+        this.stats.columnsAdded += additions.length;
+      }
+      const columns = this.schema.columns;
+      const wantStored = this.listeners.length > 0;
+      const matrix: unknown[][] = [];
+      const stored: PipelineMessage[] = [];
+      for (const e of batch) {
+        for (const row of e.rows) {
+          const { values, storedRow } = this.convertRow(row, e.ingestedAt, columns, wantStored);
+          matrix.push(values);
+          if (storedRow) stored.push(storedRow);
+        }
+      }
+      await this.sink.appendRows(columns, matrix);
+      const committedAt = Date.now();
+      this.stats.rowsWritten += rowCount;
+      this.stats.batches++;
+      this.stats.lastBatchMs = committedAt - started;
+      this.stats.lastCommitAt = committedAt;
+      this.settle(batch, rowCount);
+      for (const e of batch) e.resolve();
+      if (wantStored) this.emit(stored, committedAt);
+    } catch (err) {
+      this.stats.rowsFailed += rowCount;
+      this.stats.flushErrors++;
+      this.settle(batch, rowCount);
+      const coded =
+        err instanceof AnalyticsError
+          ? err
+          : new AnalyticsError('InternalFailureException', `writing ${rowCount} rows to datastore ${this.datastoreName} failed: ${String(err)}`, { cause: err });
+      for (const e of batch) e.reject(coded);
+    }
+  }
+
+  private convertRow(
+    row: PipelineMessage,
+    ingestedAt: number,
+    columns: readonly Column[],
+    wantStored: boolean,
+  ): { values: unknown[]; storedRow: PipelineMessage | null } {
+    const values: unknown[] = new Array(columns.length).fill(null);
+    values[0] = ingestedAt; // __dt, always the first column
+    const storedRow: PipelineMessage | null = wantStored ? { [DT_COLUMN]: ingestedAt } : null;
+    for (const name in row) {
+      const value = row[name];
+      if (value === undefined) continue;
+      const i = this.schema.indexOf(name);
+      if (i <= 0) {
+        // -1: no column (unusable name, over the column cap); 0: __dt belongs to the service
+        if (value !== null || i === 0) this.stats.droppedAttributes++;
+        continue;
+      }
+      const column = columns[i];
+      const converted = convertForColumn(value, column.type);
+      if (converted === MISMATCH) {
+        this.stats.typeMismatches++;
+        values[i] = null;
+        if (storedRow) storedRow[column.name] = null;
+        continue;
+      }
+      values[i] = converted;
+      // consumers see what a query would return: JSON columns as the parsed value, others as stored
+      if (storedRow) storedRow[column.name] = column.type === 'JSON' ? value : typeof converted === 'bigint' ? Number(converted) : converted;
+    }
+    return { values, storedRow };
+  }
+
+  private settle(batch: Entry[], rowCount: number): void {
+    for (const e of batch) this.inflight.delete(e);
+    this.pendingRows -= rowCount;
+    this.admitWaiters();
+  }
+
+  private admitWaiters(): void {
+    while (this.waiters.length > 0) {
+      const w = this.waiters[0];
+      if (this.pendingRows > 0 && this.pendingRows + w.need > this.maxPendingRows) break;
+      this.waiters.shift();
+      this.pendingRows += w.need; // reserve now so later waiters see the space as taken
+      w.admit();
+    }
+  }
+
+  private emit(rows: PipelineMessage[], committedAt: number): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(rows, committedAt);
+      } catch {
+        this.stats.listenerErrors++; // a faulty consumer must not fail the write
+      }
+    }
+  }
+}
+
+function closedError(name: string): AnalyticsError {
+  return new AnalyticsError('ServiceUnavailableException', `datastore ${name} is closing; no more rows are accepted`);
+}

@@ -1,0 +1,37 @@
+// The analytics folder's explicit export list: everything outside analytics/ (the broker's
+// composition root, tests) goes through here.
+export { openAnalytics } from './analytics.js';
+export type {
+  Analytics,
+  AnalyticsOptions,
+  AnalyticsCounters,
+  PipelineCountersSnapshot,
+  RunPipelineActivityResult,
+} from './analytics.js';
+
+export type {
+  RetentionPeriod,
+  ChannelDefinition,
+  PipelineActivity,
+  PipelineDefinition,
+  DatastoreDefinition,
+  DatasetDefinition,
+  IncomingChannelMessage,
+  ArchivedMessage,
+  PipelineMessage,
+  RowsEvent,
+  DatasetResult,
+} from './types.js';
+
+export { AnalyticsError, ANALYTICS_ERRORS, isAnalyticsError } from './errors.js';
+export type { AnalyticsErrorCode } from './errors.js';
+
+// Settings types the broker's configuration passes through.
+export type { ChannelOptions, ChannelCounters } from './channels/index.js';
+export type { RunnerOptions, RunnerCounters } from './pipelines/runner.js';
+export type { ActivityCounters } from './pipelines/index.js';
+export type { DatabaseOptions } from './datastore/index.js';
+
+// Validation without side effects (config checks, RunPipelineActivity, BatchPutMessage).
+export { compilePipeline, compileSingleActivity, isValidFieldName, duplicateFieldNames } from './pipelines/index.js';
+export { checkResourceName } from './names.js';

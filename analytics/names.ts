@@ -1,0 +1,13 @@
+// Resource names (channel, pipeline, datastore, dataset): 1..128 characters of [a-zA-Z0-9_] as
+// in the IoT Analytics API model. They become directory and table names, so the rule also keeps
+// paths and SQL identifiers safe.
+import { invalidRequest } from './errors.js';
+
+const RESOURCE_NAME = /^[a-zA-Z0-9_]+$/;
+
+export function checkResourceName(name: unknown, what: string): string {
+  if (typeof name !== 'string' || name.length < 1 || name.length > 128 || !RESOURCE_NAME.test(name)) {
+    throw invalidRequest(`${what} must be 1..128 characters of [a-zA-Z0-9_], got ${JSON.stringify(name)}`);
+  }
+  return name;
+}

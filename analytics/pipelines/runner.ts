@@ -1,0 +1,313 @@
+// Feeds one channel's archived messages through every pipeline that reads that channel, in
+// archive order, and hands the output rows to a row sink (the datastore writer). One runner per
+// channel; a single async loop keeps per-channel (hence per-device) order.
+//
+// Bounded: the queue holds at most `maxQueuedMessages`; producers reserve() room before they
+// archive more (backpressure). Messages that arrive anyway beyond `hardCapMessages` (the channel
+// listener cannot wait) are dropped and counted — they stay in the archive for replay.
+import type { ArchivedMessage, PipelineMessage } from '../types.js';
+import type { CompiledPipeline } from './compile.js';
+import { decodePayload } from './payload.js';
+
+export type RowSink = (datastoreName: string, rows: PipelineMessage[], ingestedAt: number) => Promise<void>;
+
+export interface RunnerOptions {
+  /** soft cap: producers wait above it (default 20 000) */
+  maxQueuedMessages?: number;
+  /** hard cap: messages beyond it are dropped and counted (default 4 × soft cap) */
+  hardCapMessages?: number;
+  /** messages decoded and run per loop turn (default 500) */
+  chunkSize?: number;
+  /** row-sink appends in flight before the loop waits (default 256) */
+  maxInflightWrites?: number;
+  /** rows in flight (handed to the sink, not yet committed) before the loop waits (default 20 000) */
+  maxInflightRows?: number;
+}
+
+export interface RunnerCounters {
+  enqueued: number;
+  processed: number;
+  queued: number;
+  /** payloads that are not a JSON object: archived, never processed */
+  invalidPayloads: number;
+  /** messages dropped because the queue was beyond its hard cap */
+  queueDrops: number;
+  backpressureWaits: number;
+  rowsOut: number;
+  writeErrors: number;
+  /** epoch ms of the last message processed (0 when none) */
+  lastProcessedAt: number;
+  /** messages re-fed from the archive at start-up (acknowledged but unprocessed before a stop) */
+  replayed: number;
+  /** the processed watermark (see ChannelRunner.processedSeq) */
+  processedSeq: number;
+}
+
+export class ChannelRunner {
+  private readonly queue: ArchivedMessage[] = [];
+  private head = 0; // index of the next message in `queue` (avoids O(n) shift)
+  private running = false;
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly roomWaiters: { count: number; admit: () => void }[] = [];
+  private reserved = 0;
+  private inflightRows = 0;
+  private chunkWrites: Promise<void>[] = [];
+  private readonly doneQueue: { seq: number; done: boolean }[] = [];
+  private watermark = 0;
+  /** called whenever the processed watermark advances (the facade persists it) */
+  onWatermark: ((seq: number) => void) | null = null; // messages producers are archiving right now (see reserve())
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly opts: Required<RunnerOptions>;
+  private readonly c: RunnerCounters = {
+    enqueued: 0,
+    processed: 0,
+    queued: 0,
+    invalidPayloads: 0,
+    queueDrops: 0,
+    backpressureWaits: 0,
+    rowsOut: 0,
+    writeErrors: 0,
+    lastProcessedAt: 0,
+    replayed: 0,
+    processedSeq: 0,
+  };
+  /** per pipeline: rows written / failed */
+  private readonly perPipeline = new Map<string, { rowsOut: number; writeErrors: number }>();
+
+  constructor(
+    readonly channelName: string,
+    private readonly pipelines: () => readonly CompiledPipeline[],
+    private readonly sink: RowSink,
+    opts: RunnerOptions = {},
+  ) {
+    const soft = opts.maxQueuedMessages ?? 20_000;
+    this.opts = {
+      maxQueuedMessages: soft,
+      hardCapMessages: Math.max(soft, opts.hardCapMessages ?? soft * 4),
+      chunkSize: opts.chunkSize ?? 500,
+      maxInflightWrites: opts.maxInflightWrites ?? 256,
+      maxInflightRows: opts.maxInflightRows ?? 20_000,
+    };
+  }
+
+  private get size(): number {
+    return this.queue.length - this.head;
+  }
+
+  /**
+   * Reserves room for `count` messages a producer is about to archive; waits (FIFO) while the
+   * queue plus outstanding reservations would exceed the soft cap. Call the returned function
+   * once the archive append has settled (its messages are then in the queue, or failed).
+   */
+  async reserve(count: number): Promise<() => void> {
+    if (this.roomWaiters.length > 0 || !this.fits(count)) {
+      this.c.backpressureWaits++;
+      await new Promise<void>((admit) => this.roomWaiters.push({ count, admit }));
+    } else {
+      this.reserved += count;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.reserved -= count;
+      this.wakeProducers();
+    };
+  }
+
+  private fits(count: number): boolean {
+    const used = this.size + this.reserved;
+    // A request larger than the cap is let in alone so it can never wait forever.
+    return used === 0 || used + count <= this.opts.maxQueuedMessages;
+  }
+
+  /** Takes archived messages (synchronously, in archive order) and starts the loop. */
+  enqueue(msgs: readonly ArchivedMessage[]): void {
+    for (const m of msgs) {
+      if (this.size >= this.opts.hardCapMessages) {
+        this.c.queueDrops++;
+        continue;
+      }
+      this.queue.push(m);
+      this.c.enqueued++;
+    }
+    if (!this.running) {
+      this.running = true;
+      void this.loop();
+    }
+  }
+
+  /** Resolves once everything enqueued so far is processed and its row writes have settled. */
+  async drain(): Promise<void> {
+    if (this.running) await new Promise<void>((r) => this.idleWaiters.push(r));
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  counters(): RunnerCounters {
+    return { ...this.c, queued: this.size, processedSeq: this.watermark };
+  }
+
+  pipelineCounters(pipelineName: string): { rowsOut: number; writeErrors: number } {
+    return { ...(this.perPipeline.get(pipelineName) ?? { rowsOut: 0, writeErrors: 0 }) };
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (this.size > 0) {
+        const end = Math.min(this.queue.length, this.head + this.opts.chunkSize);
+        const chunk = this.queue.slice(this.head, end);
+        this.head = end;
+        if (this.head > 4096 && this.head * 2 > this.queue.length) {
+          this.queue.splice(0, this.head);
+          this.head = 0;
+        }
+        this.wakeProducers();
+        await this.processChunk(chunk);
+        // Let I/O and producers run between chunks: a long backlog must not starve the loop.
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    } finally {
+      this.running = false;
+      this.queue.length = 0;
+      this.head = 0;
+      for (const idle of this.idleWaiters.splice(0)) idle();
+    }
+  }
+
+  private wakeProducers(): void {
+    while (this.roomWaiters.length > 0 && this.fits(this.roomWaiters[0].count)) {
+      const w = this.roomWaiters.shift()!;
+      this.reserved += w.count; // taken now, so the next waiter sees it
+      w.admit();
+    }
+  }
+
+  private async processChunk(chunk: ArchivedMessage[]): Promise<void> {
+    const pipelines = this.pipelines();
+    const writes: Promise<void>[] = [];
+    this.chunkWrites = writes;
+    // Decode each payload once; every pipeline reads the same object (activities copy on write).
+    const decoded: (PipelineMessage | null)[] = chunk.map((m) => {
+      const v = decodePayload(m.payload);
+      if (v === null) this.c.invalidPayloads++;
+      return v;
+    });
+    for (const p of pipelines) {
+      let rows: PipelineMessage[] = [];
+      let at = -1;
+      const flushRun = async (): Promise<void> => {
+        if (rows.length > 0) await this.write(p, rows, at);
+        rows = [];
+      };
+      for (let i = 0; i < chunk.length; i++) {
+        const v = decoded[i];
+        if (v === null) continue;
+        const row = p.process(v);
+        if (row === null) continue;
+        // Rows are appended in runs of equal ingestion time, which becomes their __dt.
+        if (chunk[i].receivedAt !== at) {
+          await flushRun();
+          at = chunk[i].receivedAt;
+        }
+        rows.push(row);
+      }
+      await flushRun();
+    }
+    this.c.processed += chunk.length;
+    this.c.lastProcessedAt = Date.now();
+    this.trackDone(chunk[chunk.length - 1].seq, writes);
+  }
+
+  /**
+   * The processed watermark: the highest seq such that every message up to it has been through
+   * the pipelines and all its row writes have settled. Chunks may settle out of order (different
+   * datastores), so the watermark only advances over a settled prefix.
+   */
+  private trackDone(lastSeq: number, writes: Promise<void>[]): void {
+    const entry = { seq: lastSeq, done: writes.length === 0 };
+    this.doneQueue.push(entry);
+    if (entry.done) this.advanceWatermark();
+    else
+      void Promise.allSettled(writes).then(() => {
+        entry.done = true;
+        this.advanceWatermark();
+      });
+  }
+
+  private advanceWatermark(): void {
+    let moved = false;
+    while (this.doneQueue.length > 0 && this.doneQueue[0].done) {
+      this.watermark = this.doneQueue.shift()!.seq;
+      moved = true;
+    }
+    if (moved) this.onWatermark?.(this.watermark);
+  }
+
+  /** Starts the watermark where the persisted one left off. */
+  startAt(seq: number): void {
+    this.watermark = seq;
+  }
+
+  /**
+   * Re-feeds archived messages that were acknowledged but not processed before a crash or an
+   * unclean stop (seq > the persisted watermark), through the same bounded queue.
+   */
+  async replay(messages: AsyncIterable<ArchivedMessage>, chunkSize = 500): Promise<number> {
+    let chunk: ArchivedMessage[] = [];
+    let n = 0;
+    const push = async (): Promise<void> => {
+      const release = await this.reserve(chunk.length);
+      this.enqueue(chunk);
+      release();
+      n += chunk.length;
+      this.c.replayed += chunk.length;
+      chunk = [];
+    };
+    for await (const m of messages) {
+      chunk.push(m);
+      if (chunk.length >= chunkSize) await push();
+    }
+    if (chunk.length > 0) await push();
+    return n;
+  }
+
+  /** see trackDone(); 0 until something is processed */
+  get processedSeq(): number {
+    return this.watermark;
+  }
+
+  private async write(p: CompiledPipeline, rows: PipelineMessage[], ingestedAt: number): Promise<void> {
+    // Appends resolve on commit (the writer batches by delay), so many must be in flight at once
+    // for throughput; rows and appends in flight are both capped.
+    while (this.inflight.size > 0 && (this.inflight.size >= this.opts.maxInflightWrites || this.inflightRows >= this.opts.maxInflightRows)) {
+      await Promise.race(this.inflight);
+    }
+    this.inflightRows += rows.length;
+    let stats = this.perPipeline.get(p.pipelineName);
+    if (!stats) this.perPipeline.set(p.pipelineName, (stats = { rowsOut: 0, writeErrors: 0 }));
+    const s = stats;
+    let promise: Promise<void>;
+    try {
+      promise = this.sink(p.datastoreName, rows, ingestedAt);
+    } catch (e) {
+      promise = Promise.reject(e);
+    }
+    const tracked = promise.then(
+      () => {
+        this.c.rowsOut += rows.length;
+        s.rowsOut += rows.length;
+      },
+      () => {
+        // The rows stay in the channel archive; the counter tells operators to replay.
+        this.c.writeErrors += rows.length;
+        s.writeErrors += rows.length;
+      },
+    );
+    const done = tracked.finally(() => {
+      this.inflight.delete(done);
+      this.inflightRows -= rows.length;
+    });
+    this.inflight.add(done);
+    this.chunkWrites.push(done);
+  }
+}
