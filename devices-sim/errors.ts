@@ -1,0 +1,27 @@
+// Coded errors of the simulator. One table so the lead can document every code in one place.
+
+/** Every error code the simulator raises, with its HTTP-style status and a one-line description. */
+export const SIM_ERRORS = {
+  InvalidArgumentException: {
+    statusCode: 400,
+    description: 'A command-line flag or fleet option is missing, unknown or out of range.',
+  },
+  ConnectionFailedException: {
+    statusCode: 502,
+    description: 'No device of the fleet could connect to the broker before the connect deadline.',
+  },
+} as const;
+
+export type SimErrorCode = keyof typeof SIM_ERRORS;
+
+export class SimError extends Error {
+  readonly code: SimErrorCode;
+  readonly statusCode: number;
+
+  constructor(code: SimErrorCode, message: string) {
+    super(message);
+    this.name = 'SimError';
+    this.code = code;
+    this.statusCode = SIM_ERRORS[code].statusCode;
+  }
+}

@@ -1,0 +1,5 @@
+// Public API of the simulator, for tests and benchmarks.
+export { runFleet, startFleet, type FleetRun } from './fleet.js';
+export { resolveFleetOptions, FLEET_DEFAULTS, type FleetOptions, type FleetOptionsInput } from './options.js';
+export { formatSummary, type Summary, type LatencySummary } from './report.js';
+export { SimError, SIM_ERRORS, type SimErrorCode } from './errors.js';

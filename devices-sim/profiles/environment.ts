@@ -1,0 +1,68 @@
+// The environmental profile: an indoor sensor reporting temperature, humidity and battery.
+// Each device gets its own baseline from its seeded random source (reproducible per seed); the
+// daily cycle comes from the wall clock passed in, so charts show day and night.
+
+import { gaussian, type Random } from '../random.js';
+
+export interface EnvironmentReading {
+  temperature: number;
+  humidity: number;
+  battery: number;
+}
+
+export interface EnvironmentProfile {
+  /** The reading at wall-clock time `nowMs` (epoch ms). Call with non-decreasing times. */
+  next(nowMs: number): EnvironmentReading;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+/** Warmest hour of the day (UTC, so results do not depend on the host's time zone). */
+const PEAK_HOUR_UTC = 15;
+/** Battery drain in percent per hour: visible over a long run, negligible in a short test. */
+const BATTERY_DRAIN_PER_HOUR = 0.5;
+
+/** Position in the daily cycle: +1 at the warmest hour, -1 twelve hours later. */
+export function dailyCycle(nowMs: number): number {
+  const msIntoDay = ((nowMs % DAY_MS) + DAY_MS) % DAY_MS;
+  const hoursFromPeak = msIntoDay / HOUR_MS - PEAK_HOUR_UTC;
+  return Math.cos((2 * Math.PI * hoursFromPeak) / 24);
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return value < min ? min : value > max ? max : value;
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+export function createEnvironmentProfile(random: Random): EnvironmentProfile {
+  const baseTemperature = 18 + random() * 6; // 18..24 °C
+  const temperatureAmplitude = 3 + random() * 2; // ±3..5 °C over the day
+  const baseHumidity = 40 + random() * 20; // 40..60 %
+  const humidityAmplitude = 8 + random() * 6; // drier when warmer
+  const initialBattery = 60 + random() * 40; // 60..100 %
+  let startedAt: number | undefined;
+  // AR(1) noise: readings wander a little instead of jumping independently every sample.
+  let temperatureDrift = 0;
+  let humidityDrift = 0;
+
+  return {
+    next(nowMs) {
+      startedAt ??= nowMs;
+      const cycle = dailyCycle(nowMs);
+      temperatureDrift = 0.9 * temperatureDrift + 0.1 * gaussian(random);
+      humidityDrift = 0.9 * humidityDrift + 0.5 * gaussian(random);
+      const temperature = baseTemperature + temperatureAmplitude * cycle + temperatureDrift + 0.05 * gaussian(random);
+      const humidity = baseHumidity - humidityAmplitude * cycle + humidityDrift;
+      const hoursRunning = (nowMs - startedAt) / HOUR_MS;
+      const battery = initialBattery - BATTERY_DRAIN_PER_HOUR * hoursRunning + 0.02 * gaussian(random);
+      return {
+        temperature: round2(clamp(temperature, -40, 85)), // the range of a typical sensor chip
+        humidity: round2(clamp(humidity, 0, 100)),
+        battery: round2(clamp(battery, 0, 100)),
+      };
+    },
+  };
+}

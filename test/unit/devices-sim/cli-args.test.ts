@@ -1,0 +1,63 @@
+import { parseCliArgs } from '../../../devices-sim/cli-args.js';
+import { SimError } from '../../../devices-sim/errors.js';
+
+function errorOf(argv: string[]): SimError {
+  try {
+    parseCliArgs(argv);
+  } catch (error) {
+    return error as SimError;
+  }
+  throw new Error(`expected ${argv.join(' ')} to be rejected`);
+}
+
+describe('parseCliArgs', () => {
+  it('fills defaults when no flag is given', () => {
+    const command = parseCliArgs([]);
+    expect(command.kind).toBe('run');
+    if (command.kind !== 'run') return;
+    expect(command.options).toMatchObject({ devices: 10, rate: 1, durationS: 10, qos: 0, prefix: 'sim', url: 'mqtt://127.0.0.1:1883' });
+    expect(command.json).toBe(false);
+  });
+
+  it('reads every documented flag, with fractional per-device rates and ramp-up in seconds', () => {
+    const command = parseCliArgs([
+      '--devices', '25', '--rate', '0.5', '--duration', '0', '--qos', '1', '--url', 'mqtt://broker:1884',
+      '--prefix', 'lab', '--username', 'u', '--password', 'p', '--seed', '99', '--ramp-up', '2.5', '--json',
+    ]);
+    expect(command).toEqual({
+      kind: 'run',
+      json: true,
+      options: expect.objectContaining({
+        devices: 25, rate: 0.5, durationS: 0, qos: 1, url: 'mqtt://broker:1884', prefix: 'lab',
+        username: 'u', password: 'p', seed: 99, rampUpMs: 2500,
+      }),
+    });
+  });
+
+  it('returns help for --help and -h', () => {
+    expect(parseCliArgs(['--help'])).toEqual({ kind: 'help' });
+    expect(parseCliArgs(['-h', '--devices', 'x'])).toEqual({ kind: 'help' });
+  });
+
+  it.each([
+    [['--devices', 'abc'], /--devices expects a number, got "abc"/],
+    [['--devices', '0'], /--devices must be between 1 and/],
+    [['--devices', '2.5'], /--devices must be an integer/],
+    [['--rate', '0'], /--rate must be greater than 0/],
+    [['--duration=-3'], /--duration must be between 0 and/],
+    [['--qos', '2'], /--qos must be 0 or 1, got "2"/],
+    [['--url', 'localhost:1883'], /--url must look like mqtt:\/\/host:port/],
+    [['--prefix', 'a/b'], /--prefix may only contain/],
+    [['--username', 'u'], /--username and --password must be given together/],
+    [['--ramp-up', 'soon'], /--ramp-up expects a number/],
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['--devices'], /--devices/],
+    [['stray'], /positional/i],
+  ])('rejects %j with a coded error naming the flag', (argv, message) => {
+    const error = errorOf(argv as string[]);
+    expect(error).toBeInstanceOf(SimError);
+    expect(error.code).toBe('InvalidArgumentException');
+    expect(error.statusCode).toBe(400);
+    expect(error.message).toMatch(message);
+  });
+});
