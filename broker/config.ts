@@ -1,0 +1,184 @@
+// Configuration is read once at start-up from four sources, highest precedence first: command-line
+// flags, environment variables, the configuration file's `server` section, built-in defaults.
+// It is validated in one place with errors that name the source, the key and the reason, then
+// frozen: nothing changes it while the server runs.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import type { TopicRulePayload } from '../rules/index.js';
+import type { ChannelDefinition, DatasetDefinition, DatastoreDefinition, PipelineDefinition } from '../analytics/index.js';
+import { BrokerError } from './errors.js';
+import { DEFAULT_RESOURCES } from './default-config.js';
+import type { LogLevel } from './log.js';
+
+export interface ServerSettings {
+  httpPort: number;
+  mqttPort: number;
+  host: string;
+  dataDir: string;
+  logLevel: LogLevel;
+  /** largest accepted MQTT PUBLISH payload, bytes (AWS IoT: 128 KB) */
+  maxPayloadBytes: number;
+  /** fsync the channel archive before acknowledging (survives power loss, not only crashes) */
+  fsync: boolean;
+}
+
+export interface ResourcesConfig {
+  rules: { ruleName: string; topicRulePayload: TopicRulePayload }[];
+  channels: ChannelDefinition[];
+  datastores: DatastoreDefinition[];
+  pipelines: PipelineDefinition[];
+  datasets: DatasetDefinition[];
+}
+
+export interface Config {
+  readonly server: Readonly<ServerSettings>;
+  readonly resources: Readonly<ResourcesConfig>;
+  /** where the resources came from: a file path, or 'default' for the embedded configuration */
+  readonly source: string;
+}
+
+export const DEFAULT_SETTINGS: ServerSettings = {
+  httpPort: 8080,
+  mqttPort: 1883,
+  host: '0.0.0.0',
+  dataDir: './data',
+  logLevel: 'info',
+  maxPayloadBytes: 128 * 1024,
+  fsync: false,
+};
+
+const port = z.number().int().min(0, 'must be 0 (any free port) or a port number').max(65535, 'must be at most 65535');
+const name = (pattern: RegExp, what: string) =>
+  z.string().min(1).max(128).regex(pattern, `${what} must match ${pattern.source}`);
+const resourceName = name(/^[a-zA-Z0-9_]+$/, 'name');
+
+const settingsSchema = z.strictObject({
+  httpPort: port,
+  mqttPort: port,
+  host: z.string().min(1),
+  dataDir: z.string().min(1),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  maxPayloadBytes: z.number().int().min(1).max(128 * 1024 * 1024),
+  fsync: z.boolean(),
+});
+
+// Structure only: the rules engine and analytics validate meaning (SQL, activity chains) when
+// the resources are applied, and their errors are reported with the same file and key.
+const retention = z.strictObject({ unlimited: z.boolean().optional(), numberOfDays: z.number().int().min(1).optional() });
+const resourcesSchema = z.strictObject({
+  rules: z.array(z.strictObject({
+    ruleName: resourceName,
+    topicRulePayload: z.object({ sql: z.string().min(1), actions: z.array(z.record(z.string(), z.unknown())) }).passthrough(),
+  })).default([]),
+  channels: z.array(z.object({ channelName: resourceName, retentionPeriod: retention.optional() }).passthrough()).default([]),
+  datastores: z.array(z.object({ datastoreName: resourceName, retentionPeriod: retention.optional() }).passthrough()).default([]),
+  pipelines: z.array(z.object({ pipelineName: resourceName, pipelineActivities: z.array(z.record(z.string(), z.unknown())).min(1) }).passthrough()).default([]),
+  datasets: z.array(z.object({ datasetName: resourceName, actions: z.array(z.record(z.string(), z.unknown())).min(1) }).passthrough()).default([]),
+});
+const fileSchema = resourcesSchema.extend({ server: settingsSchema.partial().optional() });
+
+/** Environment variables and the settings they set. */
+export const ENV_VARS: Record<string, keyof ServerSettings> = {
+  IOT_HTTP_PORT: 'httpPort',
+  IOT_MQTT_PORT: 'mqttPort',
+  IOT_HOST: 'host',
+  IOT_DATA_DIR: 'dataDir',
+  IOT_LOG_LEVEL: 'logLevel',
+  IOT_MAX_PAYLOAD_BYTES: 'maxPayloadBytes',
+  IOT_FSYNC: 'fsync',
+};
+
+export interface ConfigInputs {
+  /** path of the configuration file, or undefined for the embedded default */
+  configFile?: string;
+  env?: Record<string, string | undefined>;
+  /** settings given as flags (already typed by the CLI parser) */
+  flags?: Partial<Record<keyof ServerSettings, string | number | boolean>>;
+  /** a configuration object instead of a file (tests, embedding) */
+  configObject?: unknown;
+}
+
+export function loadConfig(inputs: ConfigInputs): Config {
+  const env = inputs.env ?? {};
+  const configFile = inputs.configFile ?? env.IOT_CONFIG;
+  let fileSettings: Partial<ServerSettings> = {};
+  let resources: ResourcesConfig = DEFAULT_RESOURCES;
+  let source = 'default';
+
+  if (configFile !== undefined || inputs.configObject !== undefined) {
+    source = configFile !== undefined ? resolve(configFile) : 'inline configuration';
+    const raw = inputs.configObject ?? readJsonFile(source);
+    const parsed = fileSchema.safeParse(raw);
+    if (!parsed.success) throw configError(source, parsed.error.issues);
+    const { server, ...rest } = parsed.data;
+    fileSettings = server ?? {};
+    resources = rest as unknown as ResourcesConfig;
+  }
+
+  const fromEnv = coerceAll(env, 'environment variable');
+  const fromFlags = coerceAll(inputs.flags ?? {}, 'flag');
+  const merged = { ...DEFAULT_SETTINGS, ...fileSettings, ...fromEnv, ...fromFlags };
+  const settings = settingsSchema.safeParse(merged);
+  if (!settings.success) throw configError('settings (flags, environment, file)', settings.error.issues);
+
+  return deepFreeze({ server: { ...settings.data, dataDir: resolve(settings.data.dataDir) }, resources, source });
+}
+
+function readJsonFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new BrokerError('ConfigFileUnreadable', `config file ${path}: cannot be read (${(err as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new BrokerError('ConfigFileUnreadable', `config file ${path}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/** Turns env/flag strings into the types the schema expects, naming the source on failure. */
+function coerceAll(values: Record<string, unknown>, kind: 'environment variable' | 'flag'): Partial<ServerSettings> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    const setting = kind === 'environment variable' ? ENV_VARS[key] : (key as keyof ServerSettings);
+    if (setting === undefined) continue; // other environment variables are not ours
+    const label = kind === 'environment variable' ? key : `--${kebab(setting)}`;
+    out[setting] = coerce(setting, value, `${kind} ${label}`);
+  }
+  return out as Partial<ServerSettings>;
+}
+
+function coerce(setting: keyof ServerSettings, value: unknown, label: string): unknown {
+  const sample = DEFAULT_SETTINGS[setting];
+  if (typeof value !== 'string') return value;
+  if (typeof sample === 'number') {
+    if (!/^\d+$/.test(value.trim())) throw new BrokerError('ConfigInvalid', `${label}: "${value}" is not a whole number`);
+    return Number(value);
+  }
+  if (typeof sample === 'boolean') {
+    if (!/^(true|false|1|0)$/i.test(value)) throw new BrokerError('ConfigInvalid', `${label}: "${value}" is not true or false`);
+    return /^(true|1)$/i.test(value);
+  }
+  return value;
+}
+
+function configError(source: string, issues: z.core.$ZodIssue[]): BrokerError {
+  const lines = issues.slice(0, 10).map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+  return new BrokerError('ConfigInvalid', `config ${source}: ${lines.join('; ')}`);
+}
+
+function kebab(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

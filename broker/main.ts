@@ -1,0 +1,102 @@
+// Process entry: `npm start` (the server) and `npm run demo` (the server plus a simulated fleet).
+// Flags override IOT_* environment variables, which override the config file's `server` section.
+import { parseArgs } from 'node:util';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startServer } from './server.js';
+
+const HELP = `iotcore — self-hosted IoT telemetry platform
+
+Usage: npm start -- [options]      (npm run demo -- [options] adds a simulated fleet)
+
+Options:
+  --config FILE        configuration file (JSON); default: the embedded demo configuration   [IOT_CONFIG]
+  --data-dir DIR       data directory (DuckDB file, channel archive, ports.json); default ./data [IOT_DATA_DIR]
+  --http-port N        HTTP port (APIs, dashboard, /mqtt WebSocket); 0 = any free port; default 8080 [IOT_HTTP_PORT]
+  --mqtt-port N        MQTT TCP port; 0 = any free port; default 1883                          [IOT_MQTT_PORT]
+  --host ADDR          address to listen on; default 0.0.0.0                                    [IOT_HOST]
+  --log-level LEVEL    fatal|error|warn|info|debug|trace|silent; default info                   [IOT_LOG_LEVEL]
+  --demo               also run a simulated fleet (5 devices, 1 msg/s each) against this server
+  --demo-devices N     size of the demo fleet; default 5
+  --help               print this help
+`;
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        config: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'http-port': { type: 'string' },
+        'mqtt-port': { type: 'string' },
+        host: { type: 'string' },
+        'log-level': { type: 'string' },
+        demo: { type: 'boolean', default: false },
+        'demo-devices': { type: 'string', default: '5' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    console.error(`iotcore: ${(err as Error).message}\n\n${HELP}`);
+    process.exit(2);
+  }
+  if (args.help) {
+    console.log(HELP);
+    return;
+  }
+
+  const server = await startServer({
+    config: args.config,
+    dataDir: args['data-dir'],
+    httpPort: portFlag(args['http-port'], '--http-port'),
+    mqttPort: portFlag(args['mqtt-port'], '--mqtt-port'),
+    host: args.host,
+    logLevel: args['log-level'] as never,
+    env: process.env,
+  });
+  console.log(`iotcore ready: MQTT on port ${server.mqttPort}, HTTP on http://localhost:${server.httpPort}/ (data in ${server.dataDir})`);
+
+  const fleet = args.demo ? startDemoFleet(server.mqttPort, Number(args['demo-devices'])) : undefined;
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`iotcore: ${signal} received, flushing and stopping`);
+    fleet?.kill('SIGINT');
+    await server.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+function portFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) {
+    console.error(`iotcore: ${flag} must be a whole number (0 = any free port), got "${value}"`);
+    process.exit(2);
+  }
+  return Number(value);
+}
+
+/** The simulator runs as its own process: it talks to the broker only over the network. */
+function startDemoFleet(mqttPort: number, devices: number): ChildProcess {
+  const sim = fileURLToPath(new URL('../devices-sim/main.ts', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, sim, '--devices', String(devices), '--rate', '1', '--duration', '0', '--qos', '1', '--url', `mqtt://127.0.0.1:${mqttPort}`, '--prefix', 'demo'],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  child.on('exit', (code) => {
+    if (code) console.error(`iotcore: the demo fleet exited with code ${code}`);
+  });
+  return child;
+}
+
+main().catch((err: Error & { code?: string }) => {
+  console.error(`iotcore: failed to start: ${err.code ? `${err.code}: ` : ''}${err.message}`);
+  process.exit(1);
+});

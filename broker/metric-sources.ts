@@ -1,0 +1,60 @@
+// What /metrics reports: each source reads counters owned by another module at scrape time.
+import type { RulesEngine } from '../rules/index.js';
+import type { Analytics } from '../analytics/index.js';
+import type { MetricSource, Sample } from './metrics.js';
+import type { Ingest } from './mqtt/ingest.js';
+import type { MqttServer } from './mqtt/server.js';
+import type { LiveFeed } from './live.js';
+
+interface Parts {
+  ingest: Ingest;
+  mqtt: MqttServer;
+  rules: RulesEngine;
+  analytics: Analytics;
+  live: LiveFeed;
+}
+
+export function metricSources({ ingest, mqtt, rules, analytics, live }: Parts): MetricSource[] {
+  return [
+    { name: 'iotcore_mqtt_connected_clients', help: 'MQTT clients connected now', read: () => [{ value: mqtt.connectedClients() }] },
+    {
+      name: 'iotcore_ingest_total',
+      help: 'device publishes by outcome: received, receivedBytes, unmatched (no rule), oversized, reserved, failed (not acknowledged)',
+      labelNames: ['counter'],
+      read: () => Object.entries(ingest.counters).map(([counter, value]) => ({ labels: { counter }, value })),
+    },
+    {
+      name: 'iotcore_rule_total',
+      help: 'per-rule counters: matched, fired, noResult, failed, actionsOk, actionsFailed',
+      labelNames: ['rule', 'counter'],
+      read: () =>
+        rules.counters().flatMap(({ ruleName, ...counts }) =>
+          Object.entries(counts).map(([counter, value]) => ({ labels: { rule: ruleName, counter }, value: Number(value) })),
+        ),
+    },
+    {
+      name: 'iotcore_analytics',
+      help: 'channel, pipeline, activity and datastore counters (messages, drops, backlog, rows written, ...)',
+      labelNames: ['path', 'counter'],
+      read: () => flatten(analytics.counters()),
+    },
+    {
+      name: 'iotcore_live_total',
+      help: 'live feed: clients, framesSent, rowsSent, rowsDropped (slow dashboards)',
+      labelNames: ['counter'],
+      read: () => Object.entries(live.counters()).map(([counter, value]) => ({ labels: { counter }, value })),
+    },
+  ];
+}
+
+/** Nested counter objects → samples labelled with the path to the leaf (e.g. channels/telemetry). */
+function flatten(value: unknown, path: string[] = []): Sample[] {
+  if (typeof value === 'number') {
+    const counter = path.at(-1) ?? 'value';
+    return [{ labels: { path: path.slice(0, -1).join('/'), counter }, value }];
+  }
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([k, v]) => flatten(v, [...path, k]));
+  }
+  return [];
+}

@@ -1,0 +1,84 @@
+// The ingest seam: every PUBLISH a device sends passes through here before aedes acknowledges it.
+//
+// Why authorizePublish and not aedes' `published` hook: aedes 1.x writes the QoS 1 PUBACK first
+// and only then runs broker.publish → published (lib/handlers/publish.js), so work done in
+// `published` happens after the device was told its message is safe. Here we run the rules and
+// wait until every channel action has archived the message; only then do we let aedes continue to
+// PUBACK and fan out. If an action cannot accept the message we fail the publish, aedes closes the
+// connection without PUBACK, and the client redelivers after reconnecting [MQTT-4.4.0-1].
+//
+// Backpressure comes for free: aedes reads the next chunk from a client's socket only when every
+// packet of the current chunk has finished, so a slow archive slows the publisher, not memory.
+import type { RuleMessage } from '../../rules/index.js';
+import { BrokerError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+export interface IngestCounters {
+  received: number;
+  receivedBytes: number;
+  unmatched: number;
+  oversized: number;
+  reserved: number;
+  failed: number;
+}
+
+export interface RuleHandler {
+  handle(msg: RuleMessage): Promise<void> | undefined;
+}
+
+export interface InboundPublish {
+  topic: string;
+  payload: Buffer | string;
+}
+
+export interface Ingest {
+  readonly counters: IngestCounters;
+  /** A device's publish: resolves (or returns undefined when nothing waits) before the PUBACK. */
+  fromDevice(clientId: string, packet: InboundPublish): Promise<void> | undefined;
+  /** A publish the broker itself made (rule republish, data-plane publish): rules run after. */
+  fromBroker(packet: InboundPublish): Promise<void> | undefined;
+}
+
+export function createIngest(rules: RuleHandler, maxPayloadBytes: number, log: Logger): Ingest {
+  const counters: IngestCounters = { received: 0, receivedBytes: 0, unmatched: 0, oversized: 0, reserved: 0, failed: 0 };
+
+  function run(msg: RuleMessage): Promise<void> | undefined {
+    const pending = rules.handle(msg);
+    if (pending === undefined) {
+      counters.unmatched++;
+      return undefined;
+    }
+    return pending.catch((err: unknown) => {
+      counters.failed++;
+      log.warn({ code: 'IngestFailed', topic: msg.topic, clientId: msg.clientId, err: String(err) }, 'message not acknowledged');
+      throw new BrokerError('IngestFailed', `message on ${msg.topic} could not be accepted: ${(err as Error).message ?? err}`);
+    });
+  }
+
+  return {
+    counters,
+    fromDevice(clientId, packet) {
+      const payload = toBuffer(packet.payload);
+      counters.received++;
+      counters.receivedBytes += payload.length;
+      if (packet.topic.startsWith('$SYS')) {
+        counters.reserved++;
+        return Promise.reject(new BrokerError('ReservedTopic', `client ${clientId} may not publish to ${packet.topic}: $SYS topics are reserved`));
+      }
+      if (payload.length > maxPayloadBytes) {
+        counters.oversized++;
+        log.warn({ code: 'PayloadTooLarge', clientId, topic: packet.topic, bytes: payload.length, limit: maxPayloadBytes }, 'publish refused, connection closed');
+        return Promise.reject(new BrokerError('PayloadTooLarge', `payload of ${payload.length} bytes on ${packet.topic} exceeds the ${maxPayloadBytes}-byte limit`));
+      }
+      return run({ topic: packet.topic, payload, clientId, receivedAt: Date.now(), protocol: 'mqtt' });
+    },
+    fromBroker(packet) {
+      if (packet.topic.startsWith('$SYS')) return undefined; // aedes heartbeats
+      return run({ topic: packet.topic, payload: toBuffer(packet.payload), receivedAt: Date.now(), protocol: 'mqtt' });
+    },
+  };
+}
+
+function toBuffer(payload: Buffer | string): Buffer {
+  return typeof payload === 'string' ? Buffer.from(payload) : payload;
+}

@@ -1,0 +1,158 @@
+// The composition root: reads the configuration, opens analytics, builds the rules engine with
+// sinks into analytics and the broker, starts MQTT and HTTP, and stops it all in the right order.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRulesEngine, type RulesEngine } from '../rules/index.js';
+import { openAnalytics, type Analytics } from '../analytics/index.js';
+import { loadConfig, type Config, type ConfigInputs, type ServerSettings } from './config.js';
+import { BrokerError, isCodedError } from './errors.js';
+import { createLogger, type LogLevel, type Logger } from './log.js';
+import { createIngest } from './mqtt/ingest.js';
+import { startMqtt, type MqttServer } from './mqtt/server.js';
+import { createHttp } from './http/server.js';
+import { attachWebSockets } from './http/websocket.js';
+import { healthRoutes } from './http/routes/health.js';
+import { datasetRoutes } from './http/routes/datasets.js';
+import { dashboardRoutes } from './http/routes/dashboard.js';
+import { createLiveFeed } from './live.js';
+import { createRuleSinks } from './wiring.js';
+import { createMetrics } from './metrics.js';
+import { metricSources } from './metric-sources.js';
+import type { PortsFile } from './contract.js';
+
+export interface StartOptions {
+  /** 'default' (or undefined) for the embedded configuration, a file path, or a configuration object */
+  config?: string | object;
+  dataDir?: string;
+  httpPort?: number;
+  mqttPort?: number;
+  host?: string;
+  logLevel?: LogLevel;
+  /** environment variables to read IOT_* settings from (defaults to none: callers pass process.env) */
+  env?: Record<string, string | undefined>;
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  readonly httpPort: number;
+  readonly mqttPort: number;
+  readonly dataDir: string;
+  readonly config: Config;
+  readonly rules: RulesEngine;
+  readonly analytics: Analytics;
+  stop(): Promise<void>;
+}
+
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const config = loadConfig(toConfigInputs(options));
+  const settings = config.server;
+  const log = options.logger ?? createLogger(settings.logLevel);
+  mkdirSync(settings.dataDir, { recursive: true });
+
+  const cleanup: (() => Promise<void> | void)[] = [];
+  let ready = false;
+  try {
+    const analytics = await openAnalytics({ dataDir: settings.dataDir, fsync: settings.fsync });
+    cleanup.unshift(() => analytics.close());
+
+    let mqtt: MqttServer | undefined;
+    const rules = createRulesEngine(createRuleSinks(analytics, () => mqtt));
+    await applyResources(config, rules, analytics);
+
+    const ingest = createIngest(rules, settings.maxPayloadBytes, log);
+    mqtt = await startMqtt({ host: settings.host, port: settings.mqttPort, ingest, log });
+    const mqttServer = mqtt;
+    cleanup.unshift(() => mqttServer.close());
+
+    const live = createLiveFeed(() => analytics.listDatastores(), { maxPendingRows: 10_000, highWaterBytes: 1 << 20 });
+    analytics.on('rows', (event: { datastoreName: string; rows: Record<string, unknown>[] }) => live.publish(event.datastoreName, event.rows));
+    cleanup.unshift(() => live.close());
+
+    const metrics = createMetrics(metricSources({ ingest, mqtt: mqttServer, rules, analytics, live }));
+    const http = createHttp(
+      [healthRoutes(() => ready, metrics), datasetRoutes(analytics), dashboardRoutes()],
+      log,
+      settings.maxPayloadBytes,
+    );
+    const closeSockets = attachWebSockets(http.server, {
+      mqtt: (stream, request) => mqttServer.handleStream(stream, request),
+      live: (socket) => live.accept(socket),
+    });
+    await http.listen({ port: settings.httpPort, host: settings.host });
+    cleanup.unshift(async () => {
+      closeSockets();
+      await http.close();
+    });
+    const httpAddress = http.server.address();
+    const httpPort = typeof httpAddress === 'object' && httpAddress ? httpAddress.port : settings.httpPort;
+
+    const ports: PortsFile = { mqtt: mqttServer.port, http: httpPort, pid: process.pid };
+    writeFileSync(join(settings.dataDir, 'ports.json'), JSON.stringify(ports) + '\n');
+    ready = true;
+    log.info({ mqttPort: mqttServer.port, httpPort, dataDir: settings.dataDir, config: config.source }, 'iotcore ready');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      httpPort,
+      mqttPort: mqttServer.port,
+      dataDir: settings.dataDir,
+      config,
+      rules,
+      analytics,
+      stop() {
+        ready = false;
+        stopping ??= runCleanup(cleanup, log);
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await runCleanup(cleanup, log);
+    throw err;
+  }
+}
+
+/** Applies the declared resources idempotently (each put is an upsert by name), in dependency
+ * order. An invalid resource aborts start-up with the file and key that hold it. */
+async function applyResources(config: Config, rules: RulesEngine, analytics: Analytics): Promise<void> {
+  const r = config.resources;
+  const steps: [string, readonly unknown[], (item: never) => unknown][] = [
+    ['channels', r.channels, (d) => analytics.putChannel(d)],
+    ['datastores', r.datastores, (d) => analytics.putDatastore(d)],
+    ['pipelines', r.pipelines, (d) => analytics.putPipeline(d)],
+    ['datasets', r.datasets, (d) => analytics.putDataset(d)],
+    ['rules', r.rules, (d: { ruleName: string; topicRulePayload: never }) => rules.putRule(d.ruleName, d.topicRulePayload)],
+  ];
+  for (const [key, items, put] of steps) {
+    for (const [i, item] of items.entries()) {
+      try {
+        await put(item as never);
+      } catch (err) {
+        const reason = isCodedError(err) ? `${err.code}: ${err.message}` : String(err);
+        throw new BrokerError('ConfigInvalid', `config ${config.source}: ${key}[${i}]: ${reason}`);
+      }
+    }
+  }
+}
+
+async function runCleanup(cleanup: (() => Promise<void> | void)[], log: Logger): Promise<void> {
+  for (const step of cleanup.splice(0)) {
+    try {
+      await step();
+    } catch (err) {
+      log.error({ err: String(err) }, 'error while stopping');
+    }
+  }
+}
+
+function toConfigInputs(o: StartOptions): ConfigInputs {
+  const flags: Partial<Record<keyof ServerSettings, string | number | boolean>> = {};
+  if (o.dataDir !== undefined) flags.dataDir = o.dataDir;
+  if (o.httpPort !== undefined) flags.httpPort = o.httpPort;
+  if (o.mqttPort !== undefined) flags.mqttPort = o.mqttPort;
+  if (o.host !== undefined) flags.host = o.host;
+  if (o.logLevel !== undefined) flags.logLevel = o.logLevel;
+  const inputs: ConfigInputs = { env: o.env ?? {}, flags };
+  if (typeof o.config === 'string' && o.config !== 'default') inputs.configFile = o.config;
+  else if (typeof o.config === 'object') inputs.configObject = o.config;
+  return inputs;
+}

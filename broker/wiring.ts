@@ -1,0 +1,21 @@
+// The composition root's one job that nothing else may do: turn rule actions into channel writes
+// and broker publishes. rules/ knows no channels; analytics/ knows no rules (ARCHITECTURE.md).
+import type { RuleSinks } from '../rules/index.js';
+import type { Analytics } from '../analytics/index.js';
+import type { MqttServer } from './mqtt/server.js';
+
+export function createRuleSinks(analytics: Analytics, mqtt: () => MqttServer | undefined): RuleSinks {
+  return {
+    channel(channelName, payloads, source) {
+      return analytics.ingest(
+        channelName,
+        payloads.map((payload) => ({ payload, receivedAt: source.receivedAt, clientId: source.clientId, topic: source.topic })),
+      );
+    },
+    republish(topic, payload, qos) {
+      const server = mqtt();
+      if (!server) return Promise.reject(new Error('the MQTT server is not running'));
+      return server.publish(topic, payload, qos);
+    },
+  };
+}
