@@ -48,6 +48,14 @@ export interface PortsFile {
   pid: number;
 }
 
+/** `POST /api/datasets/{name}/run` answers with the dataset's result. */
+export type { DatasetResult } from '../analytics/index.js';
+
+/** `GET /api/datasets` */
+export interface DatasetListBody {
+  datasets: string[];
+}
+
 /** Coded error body of our own `/api/` routes. */
 export interface ApiErrorBody {
   code: string;

@@ -1,7 +1,9 @@
 // Calls to our own HTTP API (`/api/...`). Non-2xx responses carry an ApiErrorBody
 // `{code, message}`; they become an ApiError the panels can show. No DOM here.
 
-import type { ApiErrorBody } from '../../broker/contract.js';
+import type { ApiErrorBody, DatasetListBody, DatasetResult } from '../../broker/contract.js';
+
+export type { DatasetResult };
 
 export class ApiError extends Error {
   constructor(
@@ -51,16 +53,8 @@ export async function requestJson<T>(fetchFn: FetchLike, method: 'GET' | 'POST',
   }
 }
 
-/** DatasetResult as the analytics folder defines it (mirrored: the dashboard imports no analytics code). */
-export interface DatasetResult {
-  datasetName: string;
-  columns: { name: string; type: string }[];
-  rows: unknown[][];
-  ranAt: number;
-}
-
 export function listDatasets(fetchFn: FetchLike): Promise<string[]> {
-  return requestJson<{ datasets: string[] }>(fetchFn, 'GET', '/api/datasets').then((body) => {
+  return requestJson<DatasetListBody>(fetchFn, 'GET', '/api/datasets').then((body) => {
     if (!body || !Array.isArray(body.datasets)) throw new ApiError('InvalidResponse', 'GET /api/datasets: no "datasets" array', 200);
     return body.datasets.filter((name): name is string => typeof name === 'string');
   });
