@@ -12,7 +12,7 @@ export interface LatencySummary {
   count: number;
 }
 
-export interface Summary {
+export interface Counters {
   devices: number;
   /** devices that connected at least once */
   connected: number;
@@ -24,6 +24,9 @@ export interface Summary {
   /** publishes due while the device was offline, or dropped because the scheduler fell behind */
   skipped: number;
   reconnects: number;
+}
+
+export interface Summary extends Counters {
   /** seconds from the first scheduled publish to the stop */
   durationS: number;
   /** sent / durationS */
@@ -85,16 +88,6 @@ function round3(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
-export interface Counters {
-  devices: number;
-  connected: number;
-  qos: 0 | 1;
-  sent: number;
-  acknowledged: number;
-  errors: number;
-  skipped: number;
-  reconnects: number;
-}
 
 export function buildSummary(counters: Counters, durationMs: number, latency: LatencyRecorder | null): Summary {
   const durationS = Math.max(0, durationMs) / 1000;

@@ -33,13 +33,16 @@ describe('bad input on a running server', () => {
     data.remove();
   });
 
-  it('archives a non-JSON payload, acknowledges it, and keeps it out of the datastore', async () => {
+  it('archives a non-JSON payload, acknowledges it, counts it as invalid and keeps it out of the datastore', async () => {
+    const invalid = { path: 'channels/telemetry/processing', counter: 'invalidPayloads' };
+    const invalidBefore = await metricValue(server.httpPort, 'iotcore_analytics', invalid);
     const before = await rowCount();
     await client.publishAsync('devices/good/telemetry', 'not json at all', { qos: 1 });
     await server.analytics.flush();
     const raw = readArchiveFiles(data.dir, 'telemetry').map((r) => Buffer.from(r.payload, 'base64').toString());
     expect(raw).toContain('not json at all');
     expect(await rowCount()).toBe(before);
+    expect(await metricValue(server.httpPort, 'iotcore_analytics', invalid)).toBe((invalidBefore ?? 0) + 1);
   });
 
   it('acknowledges and counts a message on a topic that no rule matches', async () => {
