@@ -2,13 +2,13 @@
 // and runs their actions. Everything expensive (parsing, compiling SQL and templates, action
 // validation) happens in putRule; handle() only runs closures.
 import { randomUUID } from 'node:crypto';
-import type { RuleCounters, RuleInfo, RuleMessage, RuleSinks, SqlVersion, TopicRulePayload } from './types.js';
-import { compileAction, type ActionFailure, type CompiledAction } from './actions.js';
+import type { RuleCounters, RuleInfo, RuleLookups, RuleMessage, RuleSinks, SqlVersion, TopicRulePayload } from './types.js';
+import { compileAction, type CompiledAction } from './actions.js';
+import { startActions, type InFlight } from './action-run.js';
 import { invalidRequest, RulesError } from './errors.js';
 import { newCounters } from './metrics.js';
-import { compileRuleSql, DEFAULT_SQL_VERSION, SQL_VERSIONS, type CompiledSql, type RuleEvaluation } from './sql/compile.js';
+import { compileRuleSql, DEFAULT_SQL_VERSION, SQL_VERSIONS, type CompiledSql, type RuleEvaluation, type SqlFeatures } from './sql/compile.js';
 import { MessageContext, type EngineEnv } from './sql/scope.js';
-import type { Value } from './sql/values.js';
 import { TopicIndex } from './topic-index.js';
 
 export interface RulesEngineOptions {
@@ -18,6 +18,9 @@ export interface RulesEngineOptions {
   newUuid?(): string;
   /** what accountid() returns (12 digits) */
   accountId?: string;
+  /** device state for get_thing_shadow() and get_registry_data(); without it rules calling
+   * them are refused at creation */
+  lookups?: RuleLookups;
 }
 
 export interface RulesEngine {
@@ -27,13 +30,17 @@ export interface RulesEngine {
   deleteRule(ruleName: string): boolean;
   getRule(ruleName: string): RuleInfo | undefined;
   listRules(): RuleInfo[];
-  /** Offers a message to the rules. Returns undefined when there is nothing to wait for (no
-   * enabled rule matched, or none fired) — the payload is then not even parsed unless a matching
-   * rule's WHERE read it. Otherwise resolves when every action settled, and rejects with
-   * RuleActionFailedException (after counting and running the error actions) when an
-   * iotAnalytics action failed, so the broker can withhold the PUBACK. Republish failures are
-   * only counted and reported through the error action. */
+  /** Offers a message to the rules. Every action of every fired rule is started synchronously,
+   * in rule order. Only durable actions (iotAnalytics channel writes) hold the acknowledgement:
+   * returns undefined when no fired rule has one (the broker acknowledges at once; the payload
+   * is not even parsed unless a matching rule read it). Otherwise resolves once those writes
+   * are done, and rejects with RuleActionFailedException (after counting and running the error
+   * action) when one failed, so the broker can withhold the PUBACK. Other actions (republish,
+   * http) finish in the background: counted, and their failures reported through the error
+   * action, one message per rule and message once all of that rule's actions settled. */
   handle(msg: RuleMessage): Promise<void> | undefined;
+  /** Resolves when no background action or error action is in flight (tests, shutdown). */
+  idle(): Promise<void>;
   counters(): RuleCounters[];
   /** Basic Ingest messages addressed to a rule that does not exist or is disabled. */
   basicIngestMisses(): number;
@@ -47,6 +54,8 @@ interface CompiledRule {
   sql: CompiledSql;
   actions: CompiledAction[];
   errorAction: CompiledAction | undefined;
+  /** how many actions are durable (iotAnalytics): the only ones handle() waits for */
+  durableCount: number;
   disabled: boolean;
   counters: RuleCounters;
 }
@@ -55,13 +64,17 @@ const RULE_NAME = /^[a-zA-Z0-9_]{1,128}$/;
 const MAX_ACTIONS = 10;
 const BASIC_INGEST_PREFIX = '$aws/rules/';
 const DEFAULT_ACCOUNT_ID = '000000000000';
+/** shared empty result; never written to */
+const NO_RULES: never[] = [];
 
 export function createRulesEngine(sinks: RuleSinks, options: RulesEngineOptions = {}): RulesEngine {
   const env: EngineEnv = {
     now: options.now ?? Date.now,
     newUuid: options.newUuid ?? randomUUID,
     accountId: options.accountId ?? DEFAULT_ACCOUNT_ID,
+    lookups: options.lookups,
   };
+  const features: SqlFeatures = { lookups: options.lookups !== undefined };
   const rules = new Map<string, CompiledRule>();
   const index = new TopicIndex<CompiledRule>();
   let seq = 0;
@@ -72,9 +85,9 @@ export function createRulesEngine(sinks: RuleSinks, options: RulesEngineOptions 
       throw invalidRequest(`rule name '${String(ruleName)}' must be 1 to 128 characters of letters, digits and underscores`);
     }
     const p = validatePayload(payload);
-    const sql = compileRuleSql(p.sql, p.awsIotSqlVersion!);
-    const actions = p.actions.map((a, i) => compileAction(a, `actions[${i}]`, sql.version, sql.vars));
-    const errorAction = p.errorAction ? compileAction(p.errorAction, 'errorAction', sql.version, sql.vars) : undefined;
+    const sql = compileRuleSql(p.sql, p.awsIotSqlVersion!, features);
+    const actions = p.actions.map((a, i) => compileAction(a, `actions[${i}]`, sql));
+    const errorAction = p.errorAction ? compileAction(p.errorAction, 'errorAction', sql) : undefined;
     return {
       name: ruleName,
       seq: seq++,
@@ -82,6 +95,7 @@ export function createRulesEngine(sinks: RuleSinks, options: RulesEngineOptions 
       sql,
       actions,
       errorAction,
+      durableCount: actions.filter((a) => a.durable).length,
       disabled: p.ruleDisabled === true,
       counters: newCounters(ruleName),
     };
@@ -99,8 +113,8 @@ export function createRulesEngine(sinks: RuleSinks, options: RulesEngineOptions 
     if (rule.sql.topicFilter !== undefined) index.remove(rule.sql.topicFilter, rule);
   }
 
-  /** The rules a message goes to, and the topic topic() sees. */
-  function route(topic: string): { targets: CompiledRule[]; visibleTopic: string } {
+  /** The rules a message goes to, the topic topic() sees, and its levels when already split. */
+  function route(topic: string): { targets: CompiledRule[]; visibleTopic: string; levels: string[] | undefined } {
     if (topic.startsWith(BASIC_INGEST_PREFIX)) {
       // Basic Ingest: straight to the named rule; topic() sees only what follows the name.
       const rest = topic.slice(BASIC_INGEST_PREFIX.length);
@@ -109,45 +123,30 @@ export function createRulesEngine(sinks: RuleSinks, options: RulesEngineOptions 
       const rule = rules.get(name);
       if (!rule || rule.disabled) {
         ingestMisses++;
-        return { targets: [], visibleTopic: topic };
+        return { targets: NO_RULES, visibleTopic: topic, levels: undefined };
       }
-      return { targets: [rule], visibleTopic: slash < 0 ? '' : rest.slice(slash + 1) };
+      return { targets: [rule], visibleTopic: slash < 0 ? '' : rest.slice(slash + 1), levels: undefined };
     }
-    const targets = index.match(topic);
+    if (index.size === 0) return { targets: NO_RULES, visibleTopic: topic, levels: undefined };
+    const levels = topic.split('/');
+    const targets = index.matchLevels(levels);
     if (targets.length > 1) targets.sort((a, b) => a.seq - b.seq);
-    return { targets, visibleTopic: topic };
+    return { targets, visibleTopic: topic, levels };
   }
 
-  async function runActions(rule: CompiledRule, ev: RuleEvaluation, m: MessageContext): Promise<void> {
-    const { output, scope } = ev;
-    // Every sink is called now, synchronously, so messages of one client reach sinks in order.
-    const started = rule.actions.map((a) => a.run(output, scope, sinks, m.msg));
-    const results = await Promise.allSettled(started);
-    const failures: ActionFailure[] = [];
-    let channelFailed = false;
-    results.forEach((r, i) => {
-      if (r.status === 'fulfilled') {
-        rule.counters.actionsOk++;
-        return;
+  // Background work (actions and error actions) still in flight, for idle().
+  let inFlightCount = 0;
+  let idleWaiters: Array<() => void> = [];
+  const inFlight: InFlight = {
+    begin: () => { inFlightCount++; },
+    end: () => {
+      if (--inFlightCount === 0 && idleWaiters.length > 0) {
+        const waiters = idleWaiters;
+        idleWaiters = [];
+        for (const w of waiters) w();
       }
-      rule.counters.actionsFailed++;
-      const action = rule.actions[i]!;
-      if (action.failedActionName === 'IotAnalyticsAction') channelFailed = true;
-      failures.push({ failedAction: action.failedActionName, failedResource: action.resource(scope), errorMessage: errorText(r.reason) });
-    });
-    if (failures.length === 0) return;
-    if (rule.errorAction) {
-      const report = errorPayload(rule.name, m, failures);
-      try {
-        await rule.errorAction.run(report, scope, sinks, m.msg);
-      } catch {
-        rule.counters.errorActionsFailed++;
-      }
-    }
-    if (channelFailed) {
-      throw new RulesError('RuleActionFailedException', `rule ${rule.name}: ${failures.map((f) => `${f.failedAction} ${f.failedResource}: ${f.errorMessage}`).join('; ')}`);
-    }
-  }
+    },
+  };
 
   return {
     putRule(ruleName, payload) {
@@ -173,9 +172,9 @@ export function createRulesEngine(sinks: RuleSinks, options: RulesEngineOptions 
     },
 
     handle(msg) {
-      const { targets, visibleTopic } = route(msg.topic);
+      const { targets, visibleTopic, levels } = route(msg.topic);
       if (targets.length === 0) return undefined;
-      const m = new MessageContext(msg, visibleTopic, env);
+      const m = new MessageContext(msg, visibleTopic, env, levels);
       let pending: Array<Promise<void>> | undefined;
       for (const rule of targets) {
         rule.counters.matched++;
@@ -192,7 +191,8 @@ export function createRulesEngine(sinks: RuleSinks, options: RulesEngineOptions 
         }
         rule.counters.fired++;
         if (rule.actions.length === 0) continue;
-        (pending ??= []).push(runActions(rule, ev, m));
+        const durable = startActions(rule, ev, m, sinks, inFlight);
+        if (durable) (pending ??= []).push(durable);
       }
       if (!pending) return undefined;
       if (pending.length === 1) return pending[0];
@@ -206,27 +206,14 @@ export function createRulesEngine(sinks: RuleSinks, options: RulesEngineOptions 
       return [...rules.values()].map((r) => ({ ...r.counters }));
     },
 
+    idle() {
+      return inFlightCount === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve));
+    },
+
     basicIngestMisses() {
       return ingestMisses;
     },
   };
-}
-
-/** The documented error-action message (spec §1.12): one per (rule, message), all failures. */
-function errorPayload(ruleName: string, m: MessageContext, failures: ActionFailure[]): Value {
-  return {
-    ruleName,
-    topic: m.msg.topic,
-    cloudwatchTraceId: m.traceId(),
-    clientId: m.msg.clientId ?? 'n/a',
-    base64OriginalPayload: m.msg.payload.toString('base64'),
-    failures: failures.map((f) => ({ ...f })),
-  };
-}
-
-function errorText(reason: unknown): string {
-  if (reason instanceof Error) return reason.message;
-  return String(reason);
 }
 
 /** Rule definitions handed out by getRule/listRules are shared, so nobody can edit them in place. */

@@ -10,7 +10,11 @@ export type { EvaluateInput, EvaluateResult } from './evaluate.js';
 export { topicMatches, TopicIndex } from './topic-index.js';
 export { SUPPORTED_ACTIONS } from './actions.js';
 export type {
+  HttpAction,
+  HttpRequest,
   IotAnalyticsAction,
+  RegistryApi,
+  RuleLookups,
   RepublishAction,
   RuleAction,
   RuleCounters,

@@ -3,13 +3,20 @@
 // standard string form (Undefined and Null insert nothing).
 import type { SqlVersion } from './types.js';
 import { invalidRequest, RulesError } from './errors.js';
-import { compileStandaloneExpression } from './sql/compile.js';
+import { compileStandaloneExpression, type SqlFeatures } from './sql/compile.js';
 import type { Scope } from './sql/scope.js';
 import { toStr } from './sql/values.js';
 
 export type Template = (s: Scope) => string;
 
-export function compileTemplate(text: string, field: string, version: SqlVersion, vars?: ReadonlyMap<string, number>): Template {
+/** What a rule's templates may reference: its SQL version, SET variables and engine features. */
+export interface TemplateCtx {
+  version: SqlVersion;
+  vars: ReadonlyMap<string, number>;
+  features: SqlFeatures;
+}
+
+export function compileTemplate(text: string, field: string, t: TemplateCtx): Template {
   const parts: Array<string | ((s: Scope) => string)> = [];
   let i = 0;
   while (i < text.length) {
@@ -21,7 +28,7 @@ export function compileTemplate(text: string, field: string, version: SqlVersion
     const source = text.slice(open + 2, close);
     let ev;
     try {
-      ev = compileStandaloneExpression(source, version, vars);
+      ev = compileStandaloneExpression(source, t.version, t.vars, t.features);
     } catch (e) {
       const reason = e instanceof RulesError ? e.message : String(e);
       throw invalidRequest(`${field}: invalid template \${${source}}: ${reason}`);

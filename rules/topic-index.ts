@@ -77,22 +77,30 @@ export class TopicIndex<T> {
   /** Every entry whose filter matches `topic` (each once). */
   match(topic: string): T[] {
     if (this.count === 0) return [];
-    const out = new Set<T>();
-    const levels = topic.split('/');
-    const dollar = topic.startsWith('$');
-    this.walk(this.root, levels, 0, out, dollar);
-    return [...out];
+    return this.matchLevels(topic.split('/'));
   }
 
-  private walk(node: TrieNode<T>, levels: string[], i: number, out: Set<T>, dollar: boolean): void {
+  /** Like match(), for a topic already split at `/` (callers that need the levels anyway). */
+  matchLevels(levels: readonly string[]): T[] {
+    if (this.count === 0) return [];
+    const out: T[] = [];
+    this.walk(this.root, levels, 0, out, levels[0]!.startsWith('$'));
+    // A filter matches a topic along one path only, so duplicates arise only when one entry
+    // was added under several filters; the common single match skips the check.
+    return out.length > 1 ? [...new Set(out)] : out;
+  }
+
+  private walk(node: TrieNode<T>, levels: readonly string[], i: number, out: T[], dollar: boolean): void {
     const wildcardAllowed = !(dollar && i === 0);
-    if (wildcardAllowed) for (const e of node.hash) out.add(e);
+    if (wildcardAllowed && node.hash.size > 0) for (const e of node.hash) out.push(e);
     if (i === levels.length) {
-      for (const e of node.exact) out.add(e);
+      if (node.exact.size > 0) for (const e of node.exact) out.push(e);
       return;
     }
-    const child = node.children.get(levels[i]!);
-    if (child) this.walk(child, levels, i + 1, out, dollar);
+    if (node.children.size > 0) {
+      const child = node.children.get(levels[i]!);
+      if (child) this.walk(child, levels, i + 1, out, dollar);
+    }
     if (node.plus && wildcardAllowed) this.walk(node.plus, levels, i + 1, out, dollar);
   }
 }

@@ -18,10 +18,19 @@ export interface RepublishAction {
   roleArn?: string;
 }
 
+/** The HTTP action (a webhook): the rule's output is POSTed to `url`. */
+export interface HttpAction {
+  url: string;
+  confirmationUrl?: string;
+  headers?: { key: string; value: string }[];
+  [other: string]: unknown;
+}
+
 /** Exactly one member is set, as in the AWS API. Unknown members are refused at creation. */
 export interface RuleAction {
   iotAnalytics?: IotAnalyticsAction;
   republish?: RepublishAction;
+  http?: HttpAction;
   [other: string]: unknown;
 }
 
@@ -51,7 +60,32 @@ export interface RuleSinks {
   /** Resolves once the channel has durably accepted every payload (archived). */
   channel(channelName: string, payloads: Buffer[], source: RuleMessage): Promise<void>;
   republish(topic: string, payload: Buffer, qos: 0 | 1, source: RuleMessage): Promise<void>;
+  /** POSTs one request (templates already substituted). Resolves on a 2xx answer, rejects with a
+   * message naming the status or network error once the delivery policy gave up (retries,
+   * timeout, full queue). Not awaited before the device's PUBACK: only channel writes are. */
+  http(request: HttpRequest, source: RuleMessage): Promise<void>;
 }
+
+export interface HttpRequest {
+  url: string;
+  /** header entries in order; includes content-type (the action's entry, or the default:
+   * application/json when the output is JSON, else application/octet-stream) */
+  headers: { key: string; value: string }[];
+  body: Buffer;
+}
+
+/** Synchronous read access to device state, injected by the composition root so that
+ * get_thing_shadow() and get_registry_data() work without the rules folder knowing the registry.
+ * Return undefined when the thing (or shadow) does not exist; the SQL function then gives
+ * Undefined. Results must be JSON-like (objects, arrays, strings, numbers, booleans, null). */
+export interface RuleLookups {
+  /** the shadow document (`{state, metadata, version, timestamp}`); no shadowName = classic shadow */
+  thingShadow(thingName: string, shadowName?: string): unknown | undefined;
+  /** `DescribeThing`: the DescribeThing response; `ListThingGroupsForThing`: `{thingGroups: [...]}` */
+  registryData(thingName: string, api: RegistryApi): unknown | undefined;
+}
+
+export type RegistryApi = 'DescribeThing' | 'ListThingGroupsForThing';
 
 /** Per-rule counters, cumulative since the rule was (re)created. */
 export interface RuleCounters {

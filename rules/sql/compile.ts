@@ -23,14 +23,23 @@ export interface CompiledSql {
   readsPayload: boolean;
   /** SET variables by name -> slot, for templates that reference them */
   vars: ReadonlyMap<string, number>;
+  features: SqlFeatures;
   /** undefined when WHERE is not exactly true (no actions, no error action) */
   evaluate(m: MessageContext): RuleEvaluation | undefined;
 }
 
-export function compileRuleSql(sql: string, version: SqlVersion = DEFAULT_SQL_VERSION): CompiledSql {
+/** What the engine offers to compiled statements beyond the message itself. */
+export interface SqlFeatures {
+  /** device-state lookups are available (get_thing_shadow, get_registry_data) */
+  lookups: boolean;
+}
+
+const NO_FEATURES: SqlFeatures = { lookups: false };
+
+export function compileRuleSql(sql: string, version: SqlVersion = DEFAULT_SQL_VERSION, features: SqlFeatures = NO_FEATURES): CompiledSql {
   if (!SQL_VERSIONS.includes(version)) throw sqlError(0, `unknown awsIotSqlVersion ${String(version)}`);
   const stmt = parseStatement(sql);
-  const cc: CompileCtx = { version, vars: new Map(), readsPayload: false, nested: 0 };
+  const cc: CompileCtx = { version, vars: new Map(), readsPayload: false, nested: 0, lookups: features.lookups };
   const sets: Ev[] = [];
   for (const set of stmt.sets) {
     sets.push(compileExpr(set.expr, cc)); // compiled before the name exists: no self-reference
@@ -48,6 +57,7 @@ export function compileRuleSql(sql: string, version: SqlVersion = DEFAULT_SQL_VE
     topicFilter,
     readsPayload: cc.readsPayload,
     vars: cc.vars,
+    features,
     evaluate(m) {
       const scope: Scope = { m, row: TOP, vars: sets.length ? new Array<Value>(sets.length) : NO_VARS, version };
       for (let i = 0; i < sets.length; i++) scope.vars[i] = sets[i]!(scope);
@@ -60,8 +70,8 @@ export function compileRuleSql(sql: string, version: SqlVersion = DEFAULT_SQL_VE
 const NO_VARS: Value[] = [];
 
 /** A stand-alone expression (substitution templates, tests) compiled with a rule's variables. */
-export function compileStandaloneExpression(text: string, version: SqlVersion, vars: ReadonlyMap<string, number> = new Map()): Ev {
-  const cc: CompileCtx = { version, vars: new Map(vars), readsPayload: false, nested: 0 };
+export function compileStandaloneExpression(text: string, version: SqlVersion, vars: ReadonlyMap<string, number> = new Map(), features: SqlFeatures = NO_FEATURES): Ev {
+  const cc: CompileCtx = { version, vars: new Map(vars), readsPayload: false, nested: 0, lookups: features.lookups };
   return compileExpr(parseExpression(text), cc);
 }
 

@@ -15,7 +15,7 @@ export type Ev = (s: Scope) => Value;
 /** AWS functions that call other AWS services or need data we do not have: named clearly
  * instead of being reported as unknown. */
 const NOT_SUPPORTED_FUNCTIONS = new Set([
-  'aws_lambda', 'get_dynamodb', 'get_secret', 'get_thing_shadow', 'get_registry_data',
+  'aws_lambda', 'get_dynamodb', 'get_secret',
   'machinelearning_predict', 'get_mqtt_property', 'get_user_properties', 'sourceip',
 ]);
 
@@ -27,6 +27,8 @@ export interface CompileCtx {
   readsPayload: boolean;
   /** depth of nested SELECTs: `*` and attributes inside one read the element, not the payload */
   nested: number;
+  /** the engine was given device-state lookups (get_thing_shadow, get_registry_data) */
+  lookups: boolean;
 }
 
 /** Values of closures that are constants, so parents can fold in turn. */
@@ -165,6 +167,9 @@ function compileCall(n: Extract<Node, { k: 'call' }>, cc: CompileCtx): Ev {
     throw sqlError(n.pos, `unknown function ${n.name}()`);
   }
   if (fn.v2) requireV2(cc, n.pos, `function ${n.name}()`);
+  if (fn.needsLookups && !cc.lookups) {
+    throw sqlError(n.pos, `function ${n.name}() is not available: this rules engine was started without access to device shadows and the registry`);
+  }
   if (n.args.length < fn.min || n.args.length > fn.max) {
     const expected = fn.min === fn.max ? `${fn.min}` : fn.max === VARIADIC ? `at least ${fn.min}` : `${fn.min} to ${fn.max}`;
     throw sqlError(n.pos, `function ${n.name}() takes ${expected} argument(s), got ${n.args.length}`);

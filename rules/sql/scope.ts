@@ -1,12 +1,14 @@
 // Per-message evaluation state shared by every rule that matches one message: the payload is
 // JSON-parsed at most once, on first use, and only if some matching rule reads it.
-import type { RuleMessage, SqlVersion } from '../types.js';
+import type { RuleLookups, RuleMessage, SqlVersion } from '../types.js';
 import { parseJsonKeepingWholeDecimals, type Value } from './values.js';
 
 export interface EngineEnv {
   now(): number;
   newUuid(): string;
   accountId: string;
+  /** device state for get_thing_shadow() / get_registry_data(); rules using them are refused without it */
+  lookups?: RuleLookups;
 }
 
 const NOT_PARSED = Symbol('not parsed');
@@ -19,7 +21,9 @@ export class MessageContext {
   private traceIdCache: string | undefined;
 
   /** `topic` is what topic() sees: Basic Ingest topics arrive with their `$aws/rules/<name>/` prefix removed. */
-  constructor(readonly msg: RuleMessage, readonly topic: string, readonly env: EngineEnv) {}
+  constructor(readonly msg: RuleMessage, readonly topic: string, readonly env: EngineEnv, levels?: string[]) {
+    this.levelsCache = levels;
+  }
 
   /** The payload as a SQL value: the parsed JSON document, or the raw bytes when it is not JSON. */
   doc(): Value {
@@ -52,6 +56,7 @@ export class MessageContext {
     return this.parsed !== NOT_PARSED;
   }
 
+  /** The topic's levels; shared with the topic index when the engine already split it. */
   levels(): string[] {
     return (this.levelsCache ??= this.topic.split('/'));
   }

@@ -1,6 +1,7 @@
 // Every SQL function by lower-case name (function names are case-insensitive).
 import { contextFunctions } from './context.js';
 import { dataFunctions } from './data.js';
+import { deviceStateFunctions } from './device-state.js';
 import { hashFunctions } from './hash.js';
 import { mathFunctions } from './math.js';
 import type { FunctionTable } from './registry.js';
@@ -14,6 +15,7 @@ export const FUNCTIONS: FunctionTable = {
   ...dataFunctions,
   ...hashFunctions,
   ...timeFunctions,
+  ...deviceStateFunctions,
 };
 
 export type { SqlFunction } from './registry.js';

@@ -12,6 +12,8 @@ export interface SqlFunction {
   takesUndefined?: boolean;
   /** depends on the message, the clock or randomness: never folded at compile time */
   impure?: boolean;
+  /** reads device state through the engine's injected lookups: refused when there are none */
+  needsLookups?: boolean;
   call(args: Value[], s: Scope): Value;
 }
 

@@ -2,13 +2,14 @@
 import type { RuleMessage, RuleSinks } from '../../../rules/index.js';
 
 export interface Recorded {
-  kind: 'channel' | 'republish';
+  kind: 'channel' | 'republish' | 'http';
   target: string;
   payloads: string[];
   qos?: 0 | 1;
+  headers?: { key: string; value: string }[];
 }
 
-export function recordingSinks(fail: { channel?: string; republish?: string } = {}): RuleSinks & { calls: Recorded[] } {
+export function recordingSinks(fail: { channel?: string; republish?: string; http?: string } = {}): RuleSinks & { calls: Recorded[] } {
   const calls: Recorded[] = [];
   return {
     calls,
@@ -19,6 +20,10 @@ export function recordingSinks(fail: { channel?: string; republish?: string } = 
     async republish(topic, payload, qos) {
       calls.push({ kind: 'republish', target: topic, payloads: [payload.toString('utf8')], qos });
       if (fail.republish !== undefined && topic === fail.republish) throw new Error(`cannot publish to ${topic}`);
+    },
+    async http(request) {
+      calls.push({ kind: 'http', target: request.url, payloads: [request.body.toString('utf8')], headers: request.headers });
+      if (fail.http !== undefined && request.url === fail.http) throw new Error(`POST ${request.url} answered 503`);
     },
   };
 }

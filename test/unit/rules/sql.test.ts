@@ -234,7 +234,8 @@ describe('hostile and unsupported input', () => {
   });
 
   it('names AWS service functions as not supported rather than unknown', () => {
-    expect(parseError("SELECT get_thing_shadow('t', 'arn') AS s FROM 'x'").message).toContain('get_thing_shadow() is not supported');
+    expect(parseError("SELECT get_secret('k', 'SecretString', 'v', 'arn') AS s FROM 'x'").message).toContain('get_secret() is not supported');
+    expect(parseError("SELECT get_thing_shadow('t', 'arn') AS s FROM 'x'").message).toContain('get_thing_shadow() is not available');
     expect(parseError("SELECT constructor(1) AS s FROM 'x'").message).toContain('unknown function constructor');
   });
 });

@@ -35,6 +35,7 @@ async function runVector(v: Vector): Promise<string | undefined> {
   const topics: string[] = [];
   const engine = createRulesEngine({
     channel: async () => {},
+    http: async () => {},
     republish: async (topic, payload) => {
       topics.push(topic);
       published.push(payload);
