@@ -21,6 +21,10 @@ export interface ServerSettings {
   maxPayloadBytes: number;
   /** fsync the channel archive before acknowledging (survives power loss, not only crashes) */
   fsync: boolean;
+  /** region named in the ARNs the AWS-compatible APIs return (arn:aws:iot:<region>:...) */
+  region: string;
+  /** 12-digit account id in ARNs and what the SQL function accountid() returns */
+  accountId: string;
 }
 
 export interface ResourcesConfig {
@@ -46,6 +50,8 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   logLevel: 'info',
   maxPayloadBytes: 128 * 1024,
   fsync: false,
+  region: 'us-east-1',
+  accountId: '000000000000',
 };
 
 const port = z.number().int().min(0, 'must be 0 (any free port) or a port number').max(65535, 'must be at most 65535');
@@ -61,6 +67,8 @@ const settingsSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   maxPayloadBytes: z.number().int().min(1).max(128 * 1024 * 1024),
   fsync: z.boolean(),
+  region: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be a region name such as us-east-1').max(64),
+  accountId: z.string().regex(/^\d{12}$/, 'must be 12 digits'),
 });
 
 // Structure only: the rules engine and analytics validate meaning (SQL, activity chains) when
@@ -87,6 +95,8 @@ export const ENV_VARS: Record<string, keyof ServerSettings> = {
   IOT_LOG_LEVEL: 'logLevel',
   IOT_MAX_PAYLOAD_BYTES: 'maxPayloadBytes',
   IOT_FSYNC: 'fsync',
+  IOT_REGION: 'region',
+  IOT_ACCOUNT_ID: 'accountId',
 };
 
 export interface ConfigInputs {

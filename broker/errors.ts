@@ -12,6 +12,9 @@ export const BROKER_ERRORS = {
   InvalidRequestException: { statusCode: 400, description: 'The HTTP request is malformed (bad JSON, wrong types).' },
   InternalFailureException: { statusCode: 500, description: 'An unexpected server error; the log has the details.' },
   ServiceUnavailableException: { statusCode: 503, description: 'The server is starting or stopping, or the dashboard bundle has not been built.' },
+  ResourceNotFoundException: { statusCode: 404, description: 'No topic rule of that name (GetTopicRule, ReplaceTopicRule, DeleteTopicRule, EnableTopicRule, DisableTopicRule).' },
+  ResourceAlreadyExistsException: { statusCode: 409, description: 'CreateTopicRule for a name that already exists; the body also carries resourceId and resourceArn.' },
+  RulesFileInvalid: { statusCode: 500, description: 'A rule persisted in <dataDir>/rules.json cannot be read or no longer compiles; start-up is refused and the message names the file, the rule and the reason.' },
 } as const satisfies Record<string, { statusCode: number; description: string }>;
 
 export type BrokerErrorCode = keyof typeof BROKER_ERRORS;
@@ -19,11 +22,14 @@ export type BrokerErrorCode = keyof typeof BROKER_ERRORS;
 export class BrokerError extends Error {
   readonly code: BrokerErrorCode;
   readonly statusCode: number;
-  constructor(code: BrokerErrorCode, message: string) {
+  /** extra members of the error body the API promises for this error (e.g. resourceArn) */
+  readonly details: Readonly<Record<string, string>> | undefined;
+  constructor(code: BrokerErrorCode, message: string, details?: Record<string, string>) {
     super(message);
     this.name = code;
     this.code = code;
     this.statusCode = BROKER_ERRORS[code].statusCode;
+    this.details = details;
   }
 }
 

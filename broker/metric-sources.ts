@@ -5,6 +5,7 @@ import type { MetricSource, Sample } from './metrics.js';
 import type { Ingest } from './mqtt/ingest.js';
 import type { MqttServer } from './mqtt/server.js';
 import type { LiveFeed } from './live.js';
+import type { HttpDelivery } from './actions/http.js';
 
 interface Parts {
   ingest: Ingest;
@@ -12,9 +13,10 @@ interface Parts {
   rules: RulesEngine;
   analytics: Analytics;
   live: LiveFeed;
+  http: HttpDelivery;
 }
 
-export function metricSources({ ingest, mqtt, rules, analytics, live }: Parts): MetricSource[] {
+export function metricSources({ ingest, mqtt, rules, analytics, live, http }: Parts): MetricSource[] {
   return [
     { name: 'iotcore_mqtt_connected_clients', help: 'MQTT clients connected now', read: () => [{ value: mqtt.connectedClients() }] },
     {
@@ -37,6 +39,12 @@ export function metricSources({ ingest, mqtt, rules, analytics, live }: Parts): 
       help: 'channel, pipeline, activity and datastore counters (messages, drops, backlog, rows written, ...)',
       labelNames: ['path', 'counter'],
       read: () => flatten(analytics.counters()),
+    },
+    {
+      name: 'iotcore_http_action_total',
+      help: 'http rule action deliveries: inFlight, queued, delivered, failed, retries, dropped (queue full)',
+      labelNames: ['counter'],
+      read: () => Object.entries(http.counters()).map(([counter, value]) => ({ labels: { counter }, value })),
     },
     {
       name: 'iotcore_live_total',

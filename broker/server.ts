@@ -14,11 +14,18 @@ import { attachWebSockets } from './http/websocket.js';
 import { healthRoutes } from './http/routes/health.js';
 import { datasetRoutes } from './http/routes/datasets.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
+import { iotRulesRoutes } from './http/routes/iot-rules.js';
+import { rulesTestRoutes } from './http/routes/rules-test.js';
+import { openRuleStore } from './rules-store.js';
 import { createLiveFeed } from './live.js';
 import { createRuleSinks } from './wiring.js';
+import { createHttpDelivery } from './actions/http.js';
 import { createMetrics } from './metrics.js';
 import { metricSources } from './metric-sources.js';
 import type { PortsFile } from './contract.js';
+
+/** AWS's rule size limit is 256 KB; the margin covers JSON escaping of the SQL and actions. */
+const AWS_RULE_BODY_LIMIT = 256 * 1024 + 16 * 1024;
 
 export interface StartOptions {
   /** 'default' (or undefined) for the embedded configuration, a file path, or a configuration object */
@@ -56,7 +63,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     cleanup.unshift(() => analytics.close());
 
     let mqtt: MqttServer | undefined;
-    const rules = createRulesEngine(createRuleSinks(analytics, () => mqtt));
+    // Webhook deliveries end after MQTT stops taking messages (cleanup runs last-registered first).
+    const httpDelivery = createHttpDelivery();
+    cleanup.unshift(() => httpDelivery.close());
+    const rules = createRulesEngine(createRuleSinks(analytics, () => mqtt, httpDelivery), { accountId: settings.accountId });
+    const ruleArn = (name: string) => `arn:aws:iot:${settings.region}:${settings.accountId}:rule/${name}`;
+    // rules persisted from the API first, then the configuration's (config as code wins a name)
+    const ruleStore = openRuleStore(settings.dataDir, rules, ruleArn);
     await applyResources(config, rules, analytics);
 
     const ingest = createIngest(rules, settings.maxPayloadBytes, log);
@@ -68,11 +81,17 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     analytics.on('rows', (event: { datastoreName: string; rows: Record<string, unknown>[] }) => live.publish(event.datastoreName, event.rows));
     cleanup.unshift(() => live.close());
 
-    const metrics = createMetrics(metricSources({ ingest, mqtt: mqttServer, rules, analytics, live }));
+    const metrics = createMetrics(metricSources({ ingest, mqtt: mqttServer, rules, analytics, live, http: httpDelivery }));
     const http = createHttp(
-      [healthRoutes(() => ready, metrics), datasetRoutes(analytics), dashboardRoutes()],
+      [
+        healthRoutes(() => ready, metrics),
+        datasetRoutes(analytics),
+        rulesTestRoutes({ accountId: settings.accountId, bodyLimit: 2 * settings.maxPayloadBytes + AWS_RULE_BODY_LIMIT }),
+        dashboardRoutes(),
+      ],
       log,
       settings.maxPayloadBytes,
+      { routes: [iotRulesRoutes(ruleStore, { ruleArn })], bodyLimit: AWS_RULE_BODY_LIMIT },
     );
     const closeSockets = attachWebSockets(http.server, {
       mqtt: (stream, request) => mqttServer.handleStream(stream, request),

@@ -3,8 +3,9 @@
 import type { RuleSinks } from '../rules/index.js';
 import type { Analytics } from '../analytics/index.js';
 import type { MqttServer } from './mqtt/server.js';
+import type { HttpDelivery } from './actions/http.js';
 
-export function createRuleSinks(analytics: Analytics, mqtt: () => MqttServer | undefined): RuleSinks {
+export function createRuleSinks(analytics: Analytics, mqtt: () => MqttServer | undefined, http: HttpDelivery): RuleSinks {
   return {
     channel(channelName, payloads, source) {
       return analytics.ingest(
@@ -16,6 +17,9 @@ export function createRuleSinks(analytics: Analytics, mqtt: () => MqttServer | u
       const server = mqtt();
       if (!server) return Promise.reject(new Error('the MQTT server is not running'));
       return server.publish(topic, payload, qos);
+    },
+    http(request) {
+      return http.send(request);
     },
   };
 }

@@ -70,6 +70,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ configFile: p })).toThrow(/channels\.0\.channelName: name must match/);
   });
 
+  it('names ARNs after region us-east-1 and account 000000000000 unless IOT_REGION and IOT_ACCOUNT_ID say otherwise', () => {
+    expect(loadConfig({}).server).toMatchObject({ region: 'us-east-1', accountId: '000000000000' });
+    const config = loadConfig({ env: { IOT_REGION: 'eu-central-1', IOT_ACCOUNT_ID: '123456789012' } });
+    expect(config.server).toMatchObject({ region: 'eu-central-1', accountId: '123456789012' });
+  });
+
+  it('refuses an account id that is not 12 digits and a region that is not a region name', () => {
+    expect(() => loadConfig({ env: { IOT_ACCOUNT_ID: '12345' } })).toThrow(/accountId: must be 12 digits/);
+    const p = file('region.json', JSON.stringify({ server: { region: 'US East 1' } }));
+    expect(() => loadConfig({ configFile: p })).toThrow(/region: must be a region name/);
+  });
+
   it('freezes the configuration so nothing changes it while the server runs', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config.server)).toBe(true);
