@@ -1,22 +1,12 @@
 // get_thing_shadow() and get_registry_data() through the engine, with a fake lookup.
-import { createRulesEngine, RulesError, type RegistryApi, type RuleLookups, type TopicRulePayload } from '../../../rules/index.js';
-import { jsonMessage, recordingSinks } from './helpers.js';
+import { createRulesEngine, type RegistryApi, type RuleLookups, type TopicRulePayload } from '../../../rules/index.js';
+import { jsonMessage, recordingSinks, refusal } from './helpers.js';
 
 const V2 = '2016-03-23' as const;
 const ROLE = 'arn:aws:iam::123456789012:role/rules';
 
 function rule(sql: string, extra: Partial<TopicRulePayload> = {}): TopicRulePayload {
   return { sql, awsIotSqlVersion: V2, actions: [{ republish: { topic: 'out' } }], ...extra };
-}
-
-function refusal(f: () => unknown): RulesError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof RulesError) return e;
-    throw e;
-  }
-  throw new Error('expected a RulesError');
 }
 
 /** A fake registry: thing `lamp-1` has a classic and a named `config` shadow and two groups. */

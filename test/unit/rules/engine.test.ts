@@ -1,22 +1,12 @@
 // The engine through its public API with a recording fake of the sinks.
 import { createRulesEngine, RulesError, type TopicRulePayload } from '../../../rules/index.js';
 import { jest } from '@jest/globals';
-import { jsonMessage, recordingSinks } from './helpers.js';
+import { jsonMessage, recordingSinks, refusal } from './helpers.js';
 
 const V2 = '2016-03-23' as const;
 
 function rule(sql: string, actions: TopicRulePayload['actions'], extra: Partial<TopicRulePayload> = {}): TopicRulePayload {
   return { sql, awsIotSqlVersion: V2, actions, ...extra };
-}
-
-function refusal(f: () => unknown): RulesError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof RulesError) return e;
-    throw e;
-  }
-  throw new Error('expected a RulesError');
 }
 
 describe('rules engine: matching and evaluation', () => {

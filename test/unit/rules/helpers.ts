@@ -1,5 +1,5 @@
 // Shared helpers for the rules unit tests: a recording fake of the sinks and message builders.
-import type { RuleMessage, RuleSinks } from '../../../rules/index.js';
+import { RulesError, type RuleMessage, type RuleSinks } from '../../../rules/index.js';
 
 export interface Recorded {
   kind: 'channel' | 'republish' | 'http';
@@ -30,4 +30,15 @@ export function recordingSinks(fail: { channel?: string; republish?: string; htt
 
 export function jsonMessage(topic: string, payload: unknown, extra: Partial<RuleMessage> = {}): RuleMessage {
   return { topic, payload: Buffer.from(JSON.stringify(payload)), clientId: 'device-1', receivedAt: 1_700_000_000_000, ...extra };
+}
+
+/** The coded error a call throws; fails the test when it throws nothing or something else. */
+export function refusal(f: () => unknown): RulesError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof RulesError) return e;
+    throw e;
+  }
+  throw new Error('expected a RulesError');
 }

@@ -1,21 +1,11 @@
 // The HTTP action through the engine's public API, with a recording fake of the http sink.
-import { createRulesEngine, RulesError, SUPPORTED_ACTIONS, type HttpAction, type TopicRulePayload } from '../../../rules/index.js';
-import { jsonMessage, recordingSinks } from './helpers.js';
+import { createRulesEngine, SUPPORTED_ACTIONS, type HttpAction, type TopicRulePayload } from '../../../rules/index.js';
+import { jsonMessage, recordingSinks, refusal } from './helpers.js';
 
 const V2 = '2016-03-23' as const;
 
 function httpRule(http: HttpAction, sql = "SELECT * FROM 'dev/+/data'", extra: Partial<TopicRulePayload> = {}): TopicRulePayload {
   return { sql, awsIotSqlVersion: V2, actions: [{ http }], ...extra };
-}
-
-function refusal(f: () => unknown): RulesError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof RulesError) return e;
-    throw e;
-  }
-  throw new Error('expected a RulesError');
 }
 
 describe('http action: delivery', () => {
