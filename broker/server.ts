@@ -47,6 +47,8 @@ export interface RunningServer {
   readonly config: Config;
   readonly rules: RulesEngine;
   readonly analytics: Analytics;
+  /** the administrator's access key for the AWS-compatible APIs (SigV4) */
+  readonly adminCredentials?: { accessKeyId: string; secretAccessKey: string };
   stop(): Promise<void>;
 }
 

@@ -17,6 +17,7 @@ import {
   type TopicRulePayload,
 } from '@aws-sdk/client-iot';
 import type { RunningServer } from '../../broker/index.js';
+import { awsClientConfig } from '../helpers/aws.js';
 import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/republish';
@@ -31,11 +32,7 @@ const alertRule = (sql = ALERT_SQL): TopicRulePayload => ({
 const EMPTY_CONFIG = { rules: [], channels: [], datastores: [], pipelines: [], datasets: [] };
 
 function iotClient(server: RunningServer): IoTClient {
-  return new IoTClient({
-    endpoint: `http://127.0.0.1:${server.httpPort}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-  });
+  return new IoTClient(awsClientConfig(server));
 }
 
 /** Collects what arrives on `alerts/#`. */
