@@ -26,6 +26,13 @@ export interface RuleHandler {
   handle(msg: RuleMessage): Promise<void> | undefined;
 }
 
+/** The Device Shadow service as the seam sees it (broker/shadows): a device's publish on a
+ * `$aws/things/...` topic is a shadow request ('handled', answered on the response topics), a
+ * response topic devices may only subscribe to ('refused'), or not a shadow topic (undefined). */
+export interface ShadowRequests {
+  offer(topic: string, payload: Buffer): 'handled' | 'refused' | undefined;
+}
+
 export interface InboundPublish {
   topic: string;
   payload: Buffer | string;
@@ -39,7 +46,7 @@ export interface Ingest {
   fromBroker(packet: InboundPublish): Promise<void> | undefined;
 }
 
-export function createIngest(rules: RuleHandler, maxPayloadBytes: number, log: Logger): Ingest {
+export function createIngest(rules: RuleHandler, maxPayloadBytes: number, log: Logger, shadows?: ShadowRequests): Ingest {
   const counters: IngestCounters = { received: 0, receivedBytes: 0, unmatched: 0, oversized: 0, reserved: 0, failed: 0 };
 
   function run(msg: RuleMessage): Promise<void> | undefined {
@@ -69,6 +76,12 @@ export function createIngest(rules: RuleHandler, maxPayloadBytes: number, log: L
         counters.oversized++;
         log.warn({ code: 'PayloadTooLarge', clientId, topic: packet.topic, bytes: payload.length, limit: maxPayloadBytes }, 'publish refused, connection closed');
         return Promise.reject(new BrokerError('PayloadTooLarge', `payload of ${payload.length} bytes on ${packet.topic} exceeds the ${maxPayloadBytes}-byte limit`));
+      }
+      // A shadow request is applied (and persisted) here, before the PUBACK; like on AWS it then
+      // goes through the rules as any publish does. A redelivered request is applied again.
+      if (shadows && packet.topic.startsWith('$aws/things/') && shadows.offer(packet.topic, payload) === 'refused') {
+        counters.reserved++;
+        return Promise.reject(new BrokerError('ReservedTopic', `client ${clientId} may not publish to ${packet.topic}: only the shadow service publishes on shadow response topics`));
       }
       return run({ topic: packet.topic, payload, clientId, receivedAt: Date.now(), protocol: 'mqtt' });
     },
