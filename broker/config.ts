@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { TopicRulePayload } from '../rules/index.js';
 import type { ChannelDefinition, DatasetDefinition, DatastoreDefinition, PipelineDefinition } from '../analytics/index.js';
+import type { DeclaredThing, DeclaredThingGroup, DeclaredThingType } from './registry/index.js';
 import { BrokerError } from './errors.js';
 import { DEFAULT_RESOURCES } from './default-config.js';
 import type { LogLevel } from './log.js';
@@ -33,6 +34,10 @@ export interface ResourcesConfig {
   datastores: DatastoreDefinition[];
   pipelines: PipelineDefinition[];
   datasets: DatasetDefinition[];
+  /** device registry (optional: the embedded default declares none); shapes = the Create* request bodies */
+  thingTypes?: DeclaredThingType[];
+  thingGroups?: DeclaredThingGroup[];
+  things?: DeclaredThing[];
 }
 
 export interface Config {
@@ -83,6 +88,10 @@ const resourcesSchema = z.strictObject({
   datastores: z.array(z.object({ datastoreName: resourceName, retentionPeriod: retention.optional() }).passthrough()).default([]),
   pipelines: z.array(z.object({ pipelineName: resourceName, pipelineActivities: z.array(z.record(z.string(), z.unknown())).min(1) }).passthrough()).default([]),
   datasets: z.array(z.object({ datasetName: resourceName, actions: z.array(z.record(z.string(), z.unknown())).min(1) }).passthrough()).default([]),
+  // registry names: [a-zA-Z0-9:_-]; the registry validates the rest (attributes, limits)
+  thingTypes: z.array(z.object({ thingTypeName: name(/^[a-zA-Z0-9:_-]+$/, 'thingTypeName') }).passthrough()).default([]),
+  thingGroups: z.array(z.object({ thingGroupName: name(/^[a-zA-Z0-9:_-]+$/, 'thingGroupName') }).passthrough()).default([]),
+  things: z.array(z.object({ thingName: name(/^[a-zA-Z0-9:_-]+$/, 'thingName'), thingGroupNames: z.array(z.string()).optional() }).passthrough()).default([]),
 });
 const fileSchema = resourcesSchema.extend({ server: settingsSchema.partial().optional() });
 

@@ -2,7 +2,7 @@
 // sinks into analytics and the broker, starts MQTT and HTTP, and stops it all in the right order.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRulesEngine, type RulesEngine } from '../rules/index.js';
+import { createRulesEngine, type RuleLookups, type RulesEngine } from '../rules/index.js';
 import { openAnalytics, type Analytics } from '../analytics/index.js';
 import { loadConfig, type Config, type ConfigInputs, type ServerSettings } from './config.js';
 import { BrokerError, isCodedError } from './errors.js';
@@ -10,11 +10,17 @@ import { createLogger, type LogLevel, type Logger } from './log.js';
 import { createIngest } from './mqtt/ingest.js';
 import { startMqtt, type MqttServer } from './mqtt/server.js';
 import { createHttp } from './http/server.js';
+import { loadAdminKey, type AccessKey } from './identity/keys.js';
+import { carriesSigV4, createSigV4Verifier } from './identity/sigv4.js';
 import { attachWebSockets } from './http/websocket.js';
 import { healthRoutes } from './http/routes/health.js';
 import { datasetRoutes } from './http/routes/datasets.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
 import { iotRulesRoutes } from './http/routes/iot-rules.js';
+import { iotRegistryRoutes } from './http/routes/iot-registry.js';
+import { applyDeclaredRegistry, openRegistry } from './registry/index.js';
+import { iotDataRoutes } from './http/routes/iot-data.js';
+import { openShadowService } from './shadows/index.js';
 import { rulesTestRoutes } from './http/routes/rules-test.js';
 import { openRuleStore } from './rules-store.js';
 import { createLiveFeed } from './live.js';
@@ -48,7 +54,7 @@ export interface RunningServer {
   readonly rules: RulesEngine;
   readonly analytics: Analytics;
   /** the administrator's access key for the AWS-compatible APIs (SigV4) */
-  readonly adminCredentials?: { accessKeyId: string; secretAccessKey: string };
+  readonly adminCredentials: AccessKey;
   stop(): Promise<void>;
 }
 
@@ -57,27 +63,49 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const settings = config.server;
   const log = options.logger ?? createLogger(settings.logLevel);
   mkdirSync(settings.dataDir, { recursive: true });
+  const adminKey = loadAdminKey(settings.dataDir, options.env ?? {});
+  // where the key is, never the secret
+  if (adminKey.source === 'created') log.info({ credentialsFile: adminKey.path, accessKeyId: adminKey.credentials.accessKeyId }, 'created the admin access key for the AWS-compatible APIs (SigV4); read it from the credentials file');
+  if (adminKey.looseFileMode) log.warn({ credentialsFile: adminKey.path }, 'the admin credentials file is readable by other users; chmod 600 it');
+  const signatures = createSigV4Verifier({
+    secretFor: (id) => (id === adminKey.credentials.accessKeyId ? adminKey.credentials.secretAccessKey : undefined),
+  });
 
   const cleanup: (() => Promise<void> | void)[] = [];
   let ready = false;
   try {
     const analytics = await openAnalytics({ dataDir: settings.dataDir, fsync: settings.fsync });
     cleanup.unshift(() => analytics.close());
+    // the device registry: the journal replayed, then the configuration's things, types, groups
+    const registry = openRegistry(settings.dataDir, { region: settings.region, accountId: settings.accountId, fsync: settings.fsync });
+    cleanup.unshift(() => registry.close());
+    applyDeclaredRegistry(registry, config.resources, config.source);
 
     let mqtt: MqttServer | undefined;
     // Webhook deliveries end after MQTT stops taking messages (cleanup runs last-registered first).
     const httpDelivery = createHttpDelivery();
     cleanup.unshift(() => httpDelivery.close());
-    const rules = createRulesEngine(createRuleSinks(analytics, () => mqtt, httpDelivery), { accountId: settings.accountId });
+    // Shadow answers go out through the broker's publish, so subscribers and rules see them.
+    const shadows = openShadowService({
+      dataDir: settings.dataDir,
+      publish: (topic, payload) => (mqtt ? mqtt.publish(topic, payload, 1) : Promise.resolve()),
+      onPublishError: (topic, err) => log.warn({ topic, err: String(err) }, 'shadow answer not published'),
+    });
+    const lookups: RuleLookups = {
+      thingShadow: (thingName, shadowName) => shadows.thingShadow(thingName, shadowName),
+      registryData: (thingName, api) => registry.registryData(thingName, api),
+    };
+    const rules = createRulesEngine(createRuleSinks(analytics, () => mqtt, httpDelivery), { accountId: settings.accountId, lookups });
     const ruleArn = (name: string) => `arn:aws:iot:${settings.region}:${settings.accountId}:rule/${name}`;
     // rules persisted from the API first, then the configuration's (config as code wins a name)
     const ruleStore = openRuleStore(settings.dataDir, rules, ruleArn);
     await applyResources(config, rules, analytics);
 
-    const ingest = createIngest(rules, settings.maxPayloadBytes, log);
+    const ingest = createIngest(rules, settings.maxPayloadBytes, log, shadows);
     mqtt = await startMqtt({ host: settings.host, port: settings.mqttPort, ingest, log });
     const mqttServer = mqtt;
     cleanup.unshift(() => mqttServer.close());
+    cleanup.unshift(() => shadows.idle()); // queued shadow answers go out before MQTT closes
 
     const live = createLiveFeed(() => analytics.listDatastores(), { maxPendingRows: 10_000, highWaterBytes: 1 << 20 });
     analytics.on('rows', (event: { datastoreName: string; rows: Record<string, unknown>[] }) => live.publish(event.datastoreName, event.rows));
@@ -88,12 +116,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       [
         healthRoutes(() => ready, metrics),
         datasetRoutes(analytics),
-        rulesTestRoutes({ accountId: settings.accountId, bodyLimit: 2 * settings.maxPayloadBytes + AWS_RULE_BODY_LIMIT }),
+        rulesTestRoutes({ accountId: settings.accountId, lookups, bodyLimit: 2 * settings.maxPayloadBytes + AWS_RULE_BODY_LIMIT }),
         dashboardRoutes(),
       ],
       log,
       settings.maxPayloadBytes,
-      { routes: [iotRulesRoutes(ruleStore, { ruleArn })], bodyLimit: AWS_RULE_BODY_LIMIT },
+      { routes: [iotRulesRoutes(ruleStore, { ruleArn }), iotRegistryRoutes(registry), iotDataRoutes(shadows, { publish: (topic, payload, qos) => mqttServer.publish(topic, payload, qos), bodyLimit: settings.maxPayloadBytes })], bodyLimit: AWS_RULE_BODY_LIMIT, auth: { isSigned: carriesSigV4, verify: (r) => signatures.verify(r) } },
     );
     const closeSockets = attachWebSockets(http.server, {
       mqtt: (stream, request) => mqttServer.handleStream(stream, request),
@@ -120,6 +148,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       config,
       rules,
       analytics,
+      adminCredentials: adminKey.credentials,
       stop() {
         ready = false;
         stopping ??= runCleanup(cleanup, log);

@@ -1,7 +1,8 @@
 // One-off evaluation of a statement against one message, without a rule or actions: the core
 // of `POST /api/rules/test` and of the conformance vectors.
 import { randomUUID } from 'node:crypto';
-import type { RuleMessage, SqlVersion } from './types.js';
+import type { RuleLookups, RuleMessage, SqlVersion } from './types.js';
+
 import { compileRuleSql, DEFAULT_SQL_VERSION } from './sql/compile.js';
 import { MessageContext } from './sql/scope.js';
 import { serializeOutput } from './sql/values.js';
@@ -13,6 +14,8 @@ export interface EvaluateInput {
   message: RuleMessage;
   now?(): number;
   accountId?: string;
+  /** the device state get_thing_shadow()/get_registry_data() read; without it they are refused */
+  lookups?: RuleLookups;
 }
 
 export interface EvaluateResult {
@@ -26,7 +29,7 @@ export interface EvaluateResult {
 
 /** Throws RulesError (SqlParseException) for an invalid statement. */
 export function evaluateRuleSql(input: EvaluateInput): EvaluateResult {
-  const sql = compileRuleSql(input.sql, input.version ?? DEFAULT_SQL_VERSION);
+  const sql = compileRuleSql(input.sql, input.version ?? DEFAULT_SQL_VERSION, { lookups: input.lookups !== undefined });
   const { message } = input;
   const matched = sql.topicFilter === undefined || topicMatches(sql.topicFilter, message.topic);
   if (!matched) return { matched, fired: false };
@@ -34,6 +37,7 @@ export function evaluateRuleSql(input: EvaluateInput): EvaluateResult {
     now: input.now ?? Date.now,
     newUuid: randomUUID,
     accountId: input.accountId ?? '000000000000',
+    lookups: input.lookups,
   });
   const ev = sql.evaluate(m);
   if (!ev) return { matched, fired: false };

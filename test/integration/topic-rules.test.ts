@@ -17,7 +17,7 @@ import {
   type TopicRulePayload,
 } from '@aws-sdk/client-iot';
 import type { RunningServer } from '../../broker/index.js';
-import { awsClientConfig } from '../helpers/aws.js';
+import { awsClientConfig, signedFetch } from '../helpers/aws.js';
 import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/republish';
@@ -248,11 +248,9 @@ describe('the topic rules API with @aws-sdk/client-iot', () => {
 describe('the AWS routes over plain HTTP', () => {
   const data = tempDataDir();
   let server: RunningServer;
-  let base: string;
 
   beforeAll(async () => {
     server = await startTestServer(data.dir, { config: EMPTY_CONFIG, env: { IOT_REGION: 'eu-west-1', IOT_ACCOUNT_ID: '123456789012' } });
-    base = `http://127.0.0.1:${server.httpPort}`;
   });
   afterAll(async () => {
     await server?.stop();
@@ -260,7 +258,7 @@ describe('the AWS routes over plain HTTP', () => {
   });
 
   it('answers errors with the x-amzn-ErrorType header and a message body, and ARNs name the configured region and account', async () => {
-    const create = () => fetch(`${base}/rules/dup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: "SELECT * FROM 'a'", actions: [] }) });
+    const create = () => signedFetch(server, 'POST', '/rules/dup', JSON.stringify({ sql: "SELECT * FROM 'a'", actions: [] }), { headers: { 'content-type': 'application/json' } });
     expect((await create()).status).toBe(200);
     const res = await create();
     expect(res.status).toBe(409);
@@ -269,24 +267,24 @@ describe('the AWS routes over plain HTTP', () => {
   });
 
   it('accepts enable and disable without a body, with or without a content type', async () => {
-    const plain = await fetch(`${base}/rules/dup/disable`, { method: 'POST' });
+    const plain = await signedFetch(server, 'POST', '/rules/dup/disable');
     expect(plain.status).toBe(200);
-    const json = await fetch(`${base}/rules/dup/enable`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    const json = await signedFetch(server, 'POST', '/rules/dup/enable', undefined, { headers: { 'content-type': 'application/json' } });
     expect(json.status).toBe(200);
   });
 
   it('accepts a rule of about 256 KB and refuses a larger body with PayloadTooLarge', async () => {
     const description = 'x'.repeat(250 * 1024);
-    const ok = await fetch(`${base}/rules/big`, { method: 'POST', body: JSON.stringify({ sql: "SELECT * FROM 'a'", actions: [], description }) });
+    const ok = await signedFetch(server, 'POST', '/rules/big', JSON.stringify({ sql: "SELECT * FROM 'a'", actions: [], description }));
     expect(ok.status).toBe(200);
-    const tooBig = await fetch(`${base}/rules/bigger`, { method: 'POST', body: JSON.stringify({ sql: "SELECT * FROM 'a'", actions: [], description: 'x'.repeat(300 * 1024) }) });
+    const tooBig = await signedFetch(server, 'POST', '/rules/bigger', JSON.stringify({ sql: "SELECT * FROM 'a'", actions: [], description: 'x'.repeat(300 * 1024) }));
     expect(tooBig.status).toBe(413);
     expect(tooBig.headers.get('x-amzn-errortype')).toBe('PayloadTooLarge');
   });
 
   it('refuses a body that is not JSON, or of the wrong JSON types, with InvalidRequestException', async () => {
     for (const body of ['{not json', '[1,2]', JSON.stringify({ sql: 5, actions: [] }), JSON.stringify({ sql: "SELECT * FROM 'a'", actions: 'none' })]) {
-      const res = await fetch(`${base}/rules/typed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const res = await signedFetch(server, 'POST', '/rules/typed', body, { headers: { 'content-type': 'application/json' } });
       expect({ body, status: res.status, type: res.headers.get('x-amzn-errortype') }).toEqual({ body, status: 400, type: 'InvalidRequestException' });
     }
   });

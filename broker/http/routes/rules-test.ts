@@ -5,7 +5,7 @@
 //   response {"matched", "fired", "output"?: <JSON>, "outputBase64"?: "..."}
 // `payload` is sent as its JSON text (so "payload": "hi" is the 4 bytes "hi" with quotes); raw
 // bytes go in `payloadBase64`. The output is given as JSON when it parses as JSON, else base64.
-import { evaluateRuleSql, SQL_VERSIONS, type SqlVersion } from '../../../rules/index.js';
+import { evaluateRuleSql, SQL_VERSIONS, type RuleLookups, type SqlVersion } from '../../../rules/index.js';
 import { BrokerError } from '../../errors.js';
 import type { Http } from '../server.js';
 
@@ -26,6 +26,8 @@ export interface RulesTestOptions {
   accountId: string;
   /** largest request body, bytes */
   bodyLimit: number;
+  /** the same registry and shadow lookups live rules use */
+  lookups?: RuleLookups;
 }
 
 export function rulesTestRoutes(options: RulesTestOptions) {
@@ -36,6 +38,7 @@ export function rulesTestRoutes(options: RulesTestOptions) {
         sql: r.sql,
         version: r.version,
         accountId: options.accountId,
+        lookups: options.lookups,
         message: { topic: r.topic, payload: r.payload, clientId: r.clientId, receivedAt: Date.now(), protocol: 'http' },
       });
       const body: RulesTestBody = { matched: result.matched, fired: result.fired };
