@@ -43,3 +43,13 @@ export async function signedFetch(server: RunningServer, method: string, path: s
   const sent = options.sendBody ?? body;
   return fetch(url, { method, headers, ...(sent !== undefined ? { body: sent } : {}) });
 }
+
+/** The error an SDK call fails with (its name is the AWS exception, `$metadata` has the status). */
+export async function caught(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number; attempts?: number } }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected the call to fail');
+}

@@ -12,7 +12,7 @@ import {
   VersionConflictException, paginateListThings,
 } from '@aws-sdk/client-iot';
 import type { RunningServer } from '../../broker/index.js';
-import { awsClientConfig } from '../helpers/aws.js';
+import { awsClientConfig, caught } from '../helpers/aws.js';
 import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
 
 const ACCOUNT = '123456789012';
@@ -25,14 +25,6 @@ const CONFIG = {
 };
 const arn = (kind: string, name: string) => `arn:aws:iot:eu-central-1:${ACCOUNT}:${kind}/${name}`;
 
-async function caught(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('the device registry with @aws-sdk/client-iot', () => {
   const data = tempDataDir();

@@ -12,7 +12,7 @@ import {
   UpdateThingShadowCommand,
 } from '@aws-sdk/client-iot-data-plane';
 import type { RunningServer } from '../../broker/index.js';
-import { awsClientConfig } from '../helpers/aws.js';
+import { awsClientConfig, caught } from '../helpers/aws.js';
 import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/republish';
@@ -39,14 +39,6 @@ function next(inbox: Inbox, topic: string, after = 0): Promise<any> {
   return eventually(async () => inbox.messages.slice(after).find((m) => m.topic === topic)?.body, 5000, `a message on ${topic}`);
 }
 
-async function caught(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const payloadOf = (out: { payload?: Uint8Array }) => JSON.parse(Buffer.from(out.payload!).toString('utf8'));
 

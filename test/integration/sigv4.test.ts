@@ -4,26 +4,11 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { IoTClient, ListTopicRulesCommand } from '@aws-sdk/client-iot';
 import type { RunningServer } from '../../broker/index.js';
-import { awsClientConfig, signedFetch } from '../helpers/aws.js';
+import { awsClientConfig, caught, signedFetch } from '../helpers/aws.js';
 import { startTestServer, tempDataDir } from '../helpers/server.js';
 
 const EMPTY_CONFIG = { rules: [], channels: [], datastores: [], pipelines: [], datasets: [] };
 const MINUTE = 60_000;
-
-interface SdkError {
-  name: string;
-  message: string;
-  $metadata: { httpStatusCode?: number; attempts?: number };
-}
-
-async function sdkError(promise: Promise<unknown>): Promise<SdkError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as SdkError;
-  }
-  throw new Error('the call succeeded');
-}
 
 describe('SigV4 on the AWS-compatible APIs', () => {
   const data = tempDataDir();
@@ -56,23 +41,23 @@ describe('SigV4 on the AWS-compatible APIs', () => {
   it('raises InvalidSignatureException (403) for a wrong secret', async () => {
     const config = awsClientConfig(server);
     const client = new IoTClient({ ...config, credentials: { ...config.credentials, secretAccessKey: 'wrong-secret-0123456789-abcdefghijklmnop' } });
-    const err = await sdkError(client.send(new ListTopicRulesCommand({})));
-    expect({ name: err.name, status: err.$metadata.httpStatusCode }).toEqual({ name: 'InvalidSignatureException', status: 403 });
+    const err = await caught(client.send(new ListTopicRulesCommand({})));
+    expect({ name: err.name, status: err.$metadata?.httpStatusCode }).toEqual({ name: 'InvalidSignatureException', status: 403 });
     expect(err.message).toMatch(/signature we calculated does not match/);
   });
 
   it('raises UnrecognizedClientException (403) for a key id the server did not issue', async () => {
     const config = awsClientConfig(server);
     const client = new IoTClient({ ...config, credentials: { ...config.credentials, accessKeyId: 'AKIAUNKNOWNKEY000000' } });
-    const err = await sdkError(client.send(new ListTopicRulesCommand({})));
-    expect({ name: err.name, status: err.$metadata.httpStatusCode }).toEqual({ name: 'UnrecognizedClientException', status: 403 });
+    const err = await caught(client.send(new ListTopicRulesCommand({})));
+    expect({ name: err.name, status: err.$metadata?.httpStatusCode }).toEqual({ name: 'UnrecognizedClientException', status: 403 });
   });
 
   it('refuses a client clock 20 minutes fast with "Signature expired"; the SDK corrects its clock from the Date header and retries', async () => {
     // one attempt: the server's own answer
     const strict = new IoTClient({ ...awsClientConfig(server), systemClockOffset: 20 * MINUTE, maxAttempts: 1 });
-    const err = await sdkError(strict.send(new ListTopicRulesCommand({})));
-    expect({ name: err.name, status: err.$metadata.httpStatusCode }).toEqual({ name: 'InvalidSignatureException', status: 403 });
+    const err = await caught(strict.send(new ListTopicRulesCommand({})));
+    expect({ name: err.name, status: err.$metadata?.httpStatusCode }).toEqual({ name: 'InvalidSignatureException', status: 403 });
     expect(err.message).toMatch(/^Signature expired/);
     // default retries: the skew correction makes the second attempt succeed
     const lenient = new IoTClient({ ...awsClientConfig(server), systemClockOffset: 20 * MINUTE });

@@ -17,7 +17,7 @@ import {
   type TopicRulePayload,
 } from '@aws-sdk/client-iot';
 import type { RunningServer } from '../../broker/index.js';
-import { awsClientConfig, signedFetch } from '../helpers/aws.js';
+import { awsClientConfig, caught, signedFetch } from '../helpers/aws.js';
 import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/republish';
@@ -46,14 +46,6 @@ async function alertSubscriber(server: RunningServer): Promise<{ client: MqttCli
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function caught(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('the topic rules API with @aws-sdk/client-iot', () => {
   const data = tempDataDir();
