@@ -6,13 +6,13 @@ export const BROKER_ERRORS = {
   ConfigInvalid: { statusCode: 400, description: 'The configuration file, an environment variable or a flag has an invalid value; the message names the source, the key and the reason.' },
   ConfigFileUnreadable: { statusCode: 400, description: 'The configuration file named by --config or IOT_CONFIG cannot be read or is not JSON.' },
   PayloadTooLarge: { statusCode: 413, description: 'An MQTT PUBLISH payload is larger than server.maxPayloadBytes (128 KB by default); the connection is closed without PUBACK, as AWS IoT does.' },
-  ReservedTopic: { statusCode: 403, description: 'A client published to a reserved topic ($SYS/..., or a shadow response topic such as $aws/things/<thing>/shadow/update/accepted).' },
+  ReservedTopic: { statusCode: 403, description: 'A client published to a reserved topic ($SYS/..., a lifecycle event topic $aws/events/..., or a shadow response topic such as $aws/things/<thing>/shadow/update/accepted).' },
   IngestFailed: { statusCode: 503, description: 'A rule action could not durably accept the message (e.g. the channel archive write failed); the message is not acknowledged and the client is disconnected so it redelivers.' },
   NotFound: { statusCode: 404, description: 'No route or resource with that name.' },
   InvalidRequestException: { statusCode: 400, description: 'The HTTP request is malformed (bad JSON, wrong types).' },
   InternalFailureException: { statusCode: 500, description: 'An unexpected server error; the log has the details.' },
   ServiceUnavailableException: { statusCode: 503, description: 'The server is starting or stopping, or the dashboard bundle has not been built.' },
-  ResourceNotFoundException: { statusCode: 404, description: 'No topic rule of that name (GetTopicRule, ReplaceTopicRule, DeleteTopicRule, EnableTopicRule, DisableTopicRule), or no thing, thing type or thing group of that name (device registry).' },
+  ResourceNotFoundException: { statusCode: 404, description: 'No topic rule of that name (GetTopicRule, ReplaceTopicRule, DeleteTopicRule, EnableTopicRule, DisableTopicRule), or no thing, thing type or thing group of that name (device registry), or no retained message on the topic (GetRetainedMessage).' },
   ResourceAlreadyExistsException: { statusCode: 409, description: 'CreateTopicRule for a name that already exists, or CreateThing/CreateThingType/CreateThingGroup for a name that exists with a different configuration; the body also carries resourceId and resourceArn.' },
   VersionConflictException: { statusCode: 409, description: 'UpdateThing, DeleteThing, UpdateThingGroup or DeleteThingGroup gave an expectedVersion other than the current version.' },
   LimitExceededException: { statusCode: 410, description: 'A registry quota is reached: a thing in 10 groups, a group hierarchy 7 deep, a group with 100 child groups (AWS IoT sends it with HTTP 410).' },
@@ -25,6 +25,11 @@ export const BROKER_ERRORS = {
   InvalidSignatureException: { statusCode: 403, description: 'The SigV4 signature does not match (wrong secret, changed request), the credential scope names another service, or X-Amz-Date is more than 15 minutes from the server clock ("Signature expired").' },
   UnrecognizedClientException: { statusCode: 403, description: 'The SigV4 access key id is not one this server issued.' },
   AdminCredentialsFileInvalid: { statusCode: 500, description: 'The admin key file <dataDir>/admin-credentials.json is not valid JSON with accessKeyId and secretAccessKey; start-up is refused.' },
+  CertificateStateException: { statusCode: 406, description: 'The certificate\'s status forbids the call: UpdateCertificate of a REVOKED certificate, DeleteCertificate of an ACTIVE one, or RegisterCertificate of a certificate whose CA is not ACTIVE.' },
+  CertificateValidationException: { statusCode: 400, description: 'A PEM is not an X.509 certificate, is expired, is not a CA certificate (RegisterCACertificate), or is not signed by a registered CA (RegisterCertificate).' },
+  DeleteConflictException: { statusCode: 409, description: 'DeleteCertificate of a certificate still attached to a thing; detach it first (DetachThingPrincipal).' },
+  CaFilesInvalid: { statusCode: 500, description: 'The device CA key or certificate in <dataDir>/ca/ cannot be read; start-up is refused.' },
+  CertificatesFileInvalid: { statusCode: 500, description: 'The certificate store <dataDir>/certificates.json is not valid; start-up is refused.' },
 } as const satisfies Record<string, { statusCode: number; description: string }>;
 
 export type BrokerErrorCode = keyof typeof BROKER_ERRORS;

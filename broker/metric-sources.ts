@@ -20,6 +20,12 @@ export function metricSources({ ingest, mqtt, rules, analytics, live, http }: Pa
   return [
     { name: 'iotcore_mqtt_connected_clients', help: 'MQTT clients connected now', read: () => [{ value: mqtt.connectedClients() }] },
     {
+      name: 'iotcore_lifecycle_events_total',
+      help: 'lifecycle events ($aws/events/...): published, dropped (queue full or broker stopping), failed',
+      labelNames: ['counter'],
+      read: () => Object.entries(mqtt.lifecycleCounters).map(([counter, value]) => ({ labels: { counter }, value })),
+    },
+    {
       name: 'iotcore_ingest_total',
       help: 'device publishes by outcome: received, receivedBytes, unmatched (no rule), oversized, reserved, failed (not acknowledged)',
       labelNames: ['counter'],

@@ -18,8 +18,13 @@ import { datasetRoutes } from './http/routes/datasets.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
 import { iotRulesRoutes } from './http/routes/iot-rules.js';
 import { iotRegistryRoutes } from './http/routes/iot-registry.js';
+import { iotCertificateRoutes } from './http/routes/iot-certificates.js';
+import { loadOrCreateCa } from './identity/ca.js';
+import { openCertificateService } from './identity/certificates.js';
 import { applyDeclaredRegistry, openRegistry } from './registry/index.js';
 import { iotDataRoutes } from './http/routes/iot-data.js';
+import { iotRetainedRoutes } from './http/routes/iot-retained.js';
+import { iotEndpointRoutes } from './http/routes/iot-endpoint.js';
 import { openShadowService } from './shadows/index.js';
 import { rulesTestRoutes } from './http/routes/rules-test.js';
 import { openRuleStore } from './rules-store.js';
@@ -80,6 +85,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const registry = openRegistry(settings.dataDir, { region: settings.region, accountId: settings.accountId, fsync: settings.fsync });
     cleanup.unshift(() => registry.close());
     applyDeclaredRegistry(registry, config.resources, config.source);
+    // device certificates: our CA (created on first start) and the certificate store with thing principals
+    const ca = await loadOrCreateCa(settings.dataDir);
+    if (ca.source === 'created') log.info({ caCertificate: ca.certificatePath }, 'created the device certificate authority');
+    if (ca.looseFileMode) log.warn({ caKeyFile: ca.keyPath }, 'the CA key file is readable by other users; chmod 600 it');
+    const certificates = await openCertificateService({ dataDir: settings.dataDir, region: settings.region, accountId: settings.accountId, ca, fsync: settings.fsync, thingExists: (name) => registry.findThing(name) !== undefined });
 
     let mqtt: MqttServer | undefined;
     // Webhook deliveries end after MQTT stops taking messages (cleanup runs last-registered first).
@@ -121,7 +131,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       ],
       log,
       settings.maxPayloadBytes,
-      { routes: [iotRulesRoutes(ruleStore, { ruleArn }), iotRegistryRoutes(registry), iotDataRoutes(shadows, { publish: (topic, payload, qos) => mqttServer.publish(topic, payload, qos), bodyLimit: settings.maxPayloadBytes })], bodyLimit: AWS_RULE_BODY_LIMIT, auth: { isSigned: carriesSigV4, verify: (r) => signatures.verify(r) } },
+      { routes: [iotRulesRoutes(ruleStore, { ruleArn }), iotRegistryRoutes(registry), iotCertificateRoutes(certificates), iotDataRoutes(shadows, { publish: (topic, payload, qos) => mqttServer.publish(topic, payload, qos), bodyLimit: settings.maxPayloadBytes }), iotRetainedRoutes(() => mqttServer.retained), iotEndpointRoutes({ host: settings.host })], bodyLimit: AWS_RULE_BODY_LIMIT, auth: { isSigned: carriesSigV4, verify: (r) => signatures.verify(r) } },
     );
     const closeSockets = attachWebSockets(http.server, {
       mqtt: (stream, request) => mqttServer.handleStream(stream, request),

@@ -12,6 +12,7 @@
 import type { RuleMessage } from '../../rules/index.js';
 import { BrokerError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { LIFECYCLE_PREFIX } from './lifecycle.js';
 
 export interface IngestCounters {
   received: number;
@@ -71,6 +72,10 @@ export function createIngest(rules: RuleHandler, maxPayloadBytes: number, log: L
       if (packet.topic.startsWith('$SYS')) {
         counters.reserved++;
         return Promise.reject(new BrokerError('ReservedTopic', `client ${clientId} may not publish to ${packet.topic}: $SYS topics are reserved`));
+      }
+      if (packet.topic.startsWith(LIFECYCLE_PREFIX)) {
+        counters.reserved++;
+        return Promise.reject(new BrokerError('ReservedTopic', `client ${clientId} may not publish to ${packet.topic}: only the broker publishes lifecycle events`));
       }
       if (payload.length > maxPayloadBytes) {
         counters.oversized++;

@@ -96,5 +96,6 @@ function publishTopic(topic: string): string {
     throw new BrokerError('InvalidRequestException', `'${topic}' is not a topic one can publish to (1 to 256 bytes, no + or #)`);
   }
   if (topic.startsWith('$SYS')) throw new BrokerError('ReservedTopic', `may not publish to ${topic}: $SYS topics are reserved`);
+  if (topic.startsWith('$aws/events/')) throw new BrokerError('ReservedTopic', `may not publish to ${topic}: only the broker publishes lifecycle events`);
   return topic;
 }
