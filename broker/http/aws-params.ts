@@ -1,0 +1,34 @@
+// Request parsing shared by the AWS-compatible route modules: a JSON object body and typed query
+// parameters, each refusing a malformed value with InvalidRequestException naming it.
+import { BrokerError } from '../errors.js';
+
+export type Query = Record<string, unknown>;
+
+/** A JSON object body; a bodiless request is {}. Typed loosely so it can be handed to a store's
+ * request type, whose own validation checks each member. */
+export function jsonBody(raw: unknown): Record<string, never> {
+  if (raw === undefined || raw === null || raw === '') return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new BrokerError('InvalidRequestException', 'the request body must be a JSON object');
+  return raw as Record<string, never>;
+}
+
+export function queryString(q: Query, name: string): string | undefined {
+  const v = q[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new BrokerError('InvalidRequestException', `${name} must be given once`);
+  return v;
+}
+
+export function queryInt(q: Query, name: string): number | undefined {
+  const s = queryString(q, name);
+  if (s === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(s)) throw new BrokerError('InvalidRequestException', `${name} must be a whole number, got '${s}'`);
+  return Number(s);
+}
+
+export function queryBool(q: Query, name: string): boolean | undefined {
+  const s = queryString(q, name);
+  if (s === undefined) return undefined;
+  if (s !== 'true' && s !== 'false') throw new BrokerError('InvalidRequestException', `${name} must be true or false, got '${s}'`);
+  return s === 'true';
+}
