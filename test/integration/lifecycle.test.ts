@@ -1,11 +1,11 @@
 // Lifecycle events, retained messages and DescribeEndpoint end to end: real MQTT clients, a rule
 // reading lifecycle topics, and the real @aws-sdk clients.
-import mqtt, { type MqttClient } from 'mqtt';
 import { GetRetainedMessageCommand, IoTDataPlaneClient, ListRetainedMessagesCommand, PublishCommand, ResourceNotFoundException } from '@aws-sdk/client-iot-data-plane';
 import { DescribeEndpointCommand, IoTClient } from '@aws-sdk/client-iot';
 import type { RunningServer } from '../../broker/index.js';
 import { awsClientConfig, caught } from '../helpers/aws.js';
 import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
+import { connect, next, type Inbox } from '../helpers/mqtt.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/republish';
 const CONFIG = {
@@ -14,20 +14,6 @@ const CONFIG = {
     { ruleName: 'presence', topicRulePayload: { sql: "SELECT clientId, versionNumber, topic(5) AS who FROM '$aws/events/presence/connected/+'", actions: [{ republish: { roleArn: ROLE, topic: 'seen/connected/${topic(5)}', qos: 1 } }] } },
   ],
 };
-
-interface Inbox { client: MqttClient; messages: { topic: string; body: any }[] }
-
-async function connect(server: RunningServer, clientId: string, filters: string[] = []): Promise<Inbox> {
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${server.mqttPort}`, { clientId, protocolVersion: 4, reconnectPeriod: 0 });
-  const messages: Inbox['messages'] = [];
-  client.on('message', (topic, payload) => messages.push({ topic, body: payload.length ? JSON.parse(payload.toString()) : null }));
-  if (filters.length) await client.subscribeAsync(filters, { qos: 1 });
-  return { client, messages };
-}
-
-function next(inbox: Inbox, topic: string, after = 0): Promise<any> {
-  return eventually(async () => inbox.messages.slice(after).find((m) => m.topic === topic)?.body, 5000, `a message on ${topic}`);
-}
 
 describe('MQTT lifecycle events', () => {
   let server: RunningServer;

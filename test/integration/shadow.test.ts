@@ -1,6 +1,5 @@
 // The Device Shadow service end to end: real MQTT devices, the real @aws-sdk/client-iot-data-plane,
 // rules reading shadow topics and get_thing_shadow(), and a restart on the same data directory.
-import mqtt, { type MqttClient } from 'mqtt';
 import {
   ConflictException,
   DeleteThingShadowCommand,
@@ -13,7 +12,8 @@ import {
 } from '@aws-sdk/client-iot-data-plane';
 import type { RunningServer } from '../../broker/index.js';
 import { awsClientConfig, caught } from '../helpers/aws.js';
-import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
+import { startTestServer, tempDataDir } from '../helpers/server.js';
+import { connect, next, type Inbox } from '../helpers/mqtt.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/republish';
 const CONFIG = {
@@ -24,20 +24,6 @@ const CONFIG = {
     { ruleName: 'lookup', topicRulePayload: { sql: `SELECT get_thing_shadow(topic(2), '${ROLE}').state.reported AS reported FROM 'ask/+'`, awsIotSqlVersion: '2016-03-23', actions: [{ republish: { roleArn: ROLE, topic: 'seen/lookup', qos: 1 } }] } },
   ],
 };
-
-interface Inbox { client: MqttClient; messages: { topic: string; body: any }[] }
-
-async function connect(server: RunningServer, clientId: string, filters: string[]): Promise<Inbox> {
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${server.mqttPort}`, { clientId, protocolVersion: 4, reconnectPeriod: 0 });
-  const messages: Inbox['messages'] = [];
-  client.on('message', (topic, payload) => messages.push({ topic, body: payload.length ? JSON.parse(payload.toString()) : null }));
-  if (filters.length) await client.subscribeAsync(filters, { qos: 1 });
-  return { client, messages };
-}
-
-function next(inbox: Inbox, topic: string, after = 0): Promise<any> {
-  return eventually(async () => inbox.messages.slice(after).find((m) => m.topic === topic)?.body, 5000, `a message on ${topic}`);
-}
 
 
 const payloadOf = (out: { payload?: Uint8Array }) => JSON.parse(Buffer.from(out.payload!).toString('utf8'));
