@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { TopicRulePayload } from '../rules/index.js';
 import type { ChannelDefinition, DatasetDefinition, DatastoreDefinition, PipelineDefinition } from '../analytics/index.js';
 import type { DeclaredThing, DeclaredThingGroup, DeclaredThingType } from './registry/index.js';
+import type { DeclaredPolicy } from './identity/policies.js';
 import { BrokerError } from './errors.js';
 import { DEFAULT_RESOURCES } from './default-config.js';
 import type { LogLevel } from './log.js';
@@ -15,6 +16,8 @@ import type { LogLevel } from './log.js';
 export interface ServerSettings {
   httpPort: number;
   mqttPort: number;
+  /** MQTT over TLS (device certificates); 0 = any free port */
+  mqttsPort: number;
   host: string;
   dataDir: string;
   logLevel: LogLevel;
@@ -26,6 +29,8 @@ export interface ServerSettings {
   region: string;
   /** 12-digit account id in ARNs and what the SQL function accountid() returns */
   accountId: string;
+  /** MQTT clients without a certificate or password connect with every permission (development only) */
+  allowAnonymous: boolean;
 }
 
 export interface ResourcesConfig {
@@ -38,6 +43,8 @@ export interface ResourcesConfig {
   thingTypes?: DeclaredThingType[];
   thingGroups?: DeclaredThingGroup[];
   things?: DeclaredThing[];
+  /** AWS IoT policies (optional); the document a JSON object or its text */
+  policies?: DeclaredPolicy[];
 }
 
 export interface Config {
@@ -50,6 +57,7 @@ export interface Config {
 export const DEFAULT_SETTINGS: ServerSettings = {
   httpPort: 8080,
   mqttPort: 1883,
+  mqttsPort: 8883,
   host: '0.0.0.0',
   dataDir: './data',
   logLevel: 'info',
@@ -57,6 +65,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   fsync: false,
   region: 'us-east-1',
   accountId: '000000000000',
+  allowAnonymous: false,
 };
 
 const port = z.number().int().min(0, 'must be 0 (any free port) or a port number').max(65535, 'must be at most 65535');
@@ -67,6 +76,7 @@ const resourceName = name(/^[a-zA-Z0-9_]+$/, 'name');
 const settingsSchema = z.strictObject({
   httpPort: port,
   mqttPort: port,
+  mqttsPort: port,
   host: z.string().min(1),
   dataDir: z.string().min(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -74,6 +84,7 @@ const settingsSchema = z.strictObject({
   fsync: z.boolean(),
   region: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be a region name such as us-east-1').max(64),
   accountId: z.string().regex(/^\d{12}$/, 'must be 12 digits'),
+  allowAnonymous: z.boolean(),
 });
 
 // Structure only: the rules engine and analytics validate meaning (SQL, activity chains) when
@@ -92,6 +103,8 @@ const resourcesSchema = z.strictObject({
   thingTypes: z.array(z.object({ thingTypeName: name(/^[a-zA-Z0-9:_-]+$/, 'thingTypeName') }).passthrough()).default([]),
   thingGroups: z.array(z.object({ thingGroupName: name(/^[a-zA-Z0-9:_-]+$/, 'thingGroupName') }).passthrough()).default([]),
   things: z.array(z.object({ thingName: name(/^[a-zA-Z0-9:_-]+$/, 'thingName'), thingGroupNames: z.array(z.string()).optional() }).passthrough()).default([]),
+  // policy names: [\w+=,.@-]; the policy store validates the document (MalformedPolicyException)
+  policies: z.array(z.strictObject({ policyName: name(/^[\w+=,.@-]+$/, 'policyName'), policyDocument: z.union([z.string().min(1), z.record(z.string(), z.unknown())]) })).default([]),
 });
 const fileSchema = resourcesSchema.extend({ server: settingsSchema.partial().optional() });
 
@@ -99,6 +112,7 @@ const fileSchema = resourcesSchema.extend({ server: settingsSchema.partial().opt
 export const ENV_VARS: Record<string, keyof ServerSettings> = {
   IOT_HTTP_PORT: 'httpPort',
   IOT_MQTT_PORT: 'mqttPort',
+  IOT_MQTTS_PORT: 'mqttsPort',
   IOT_HOST: 'host',
   IOT_DATA_DIR: 'dataDir',
   IOT_LOG_LEVEL: 'logLevel',
@@ -106,6 +120,7 @@ export const ENV_VARS: Record<string, keyof ServerSettings> = {
   IOT_FSYNC: 'fsync',
   IOT_REGION: 'region',
   IOT_ACCOUNT_ID: 'accountId',
+  IOT_ALLOW_ANONYMOUS: 'allowAnonymous',
 };
 
 export interface ConfigInputs {

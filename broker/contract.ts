@@ -44,6 +44,8 @@ export type LiveClientFrame = { type: 'subscribe'; datastore: string } | { type:
 /** Body of `<data dir>/ports.json`, written once the server listens. */
 export interface PortsFile {
   mqtt: number;
+  /** MQTT over TLS (device certificates) */
+  mqtts: number;
   http: number;
   pid: number;
 }

@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startServer } from './server.js';
+import { join } from 'node:path';
+import { startServer, type RunningServer } from './server.js';
 
 const HELP = `iotcore — self-hosted IoT telemetry platform
 
@@ -14,8 +15,10 @@ Options:
   --data-dir DIR       data directory (DuckDB file, channel archive, ports.json); default ./data [IOT_DATA_DIR]
   --http-port N        HTTP port (APIs, dashboard, /mqtt WebSocket); 0 = any free port; default 8080 [IOT_HTTP_PORT]
   --mqtt-port N        MQTT TCP port; 0 = any free port; default 1883                          [IOT_MQTT_PORT]
+  --mqtts-port N       MQTT over TLS (device certificates); 0 = any free port; default 8883    [IOT_MQTTS_PORT]
   --host ADDR          address to listen on; default 0.0.0.0                                    [IOT_HOST]
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent; default info                   [IOT_LOG_LEVEL]
+  (environment only)   IOT_ALLOW_ANONYMOUS=true lets MQTT clients connect without credentials (development only)
   --demo               also run a simulated fleet (5 devices, 1 msg/s each) against this server
   --demo-devices N     size of the demo fleet; default 5
   --help               print this help
@@ -30,6 +33,7 @@ async function main(): Promise<void> {
         'data-dir': { type: 'string' },
         'http-port': { type: 'string' },
         'mqtt-port': { type: 'string' },
+        'mqtts-port': { type: 'string' },
         host: { type: 'string' },
         'log-level': { type: 'string' },
         demo: { type: 'boolean', default: false },
@@ -52,13 +56,14 @@ async function main(): Promise<void> {
     dataDir: args['data-dir'],
     httpPort: portFlag(args['http-port'], '--http-port'),
     mqttPort: portFlag(args['mqtt-port'], '--mqtt-port'),
+    mqttsPort: portFlag(args['mqtts-port'], '--mqtts-port'),
     host: args.host,
     logLevel: args['log-level'] as never,
     env: process.env,
   });
-  console.log(`iotcore ready: MQTT on port ${server.mqttPort}, HTTP on http://localhost:${server.httpPort}/ (data in ${server.dataDir})`);
+  console.log(`iotcore ready: MQTT on port ${server.mqttPort}, MQTT over TLS on port ${server.mqttsPort}, HTTP on http://localhost:${server.httpPort}/ (data in ${server.dataDir})`);
 
-  const fleet = args.demo ? startDemoFleet(server.mqttPort, Number(args['demo-devices'])) : undefined;
+  const fleet = args.demo ? startDemoFleet(server, Number(args['demo-devices'])) : undefined;
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -82,14 +87,20 @@ function portFlag(value: string | undefined, flag: string): number | undefined {
   return Number(value);
 }
 
-/** The simulator runs as its own process: it talks to the broker only over the network. */
-function startDemoFleet(mqttPort: number, devices: number): ChildProcess {
+/** The simulator runs as its own process: it talks to the broker only over the network. With
+ * anonymous MQTT refused, it provisions its devices first (things, certificates in
+ * `<dataDir>/demo-certs`, reused across restarts, a fleet policy) and connects over TLS. The admin
+ * key goes through the environment, not argv: it is the right key whether it came from
+ * IOT_ADMIN_* or from the credentials file. */
+function startDemoFleet(server: RunningServer, devices: number): ChildProcess {
   const sim = fileURLToPath(new URL('../devices-sim/main.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    [...process.execArgv, sim, '--devices', String(devices), '--rate', '1', '--duration', '0', '--qos', '1', '--url', `mqtt://127.0.0.1:${mqttPort}`, '--prefix', 'demo'],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
+  const args = [
+    '--devices', String(devices), '--rate', '1', '--duration', '0', '--qos', '1', '--prefix', 'demo',
+    '--provision', '--url', `mqtts://127.0.0.1:${server.mqttsPort}`, '--endpoint', `http://127.0.0.1:${server.httpPort}`,
+    '--certs-dir', join(server.dataDir, 'demo-certs'), '--region', server.config.server.region,
+  ];
+  const env = { ...process.env, AWS_ACCESS_KEY_ID: server.adminCredentials.accessKeyId, AWS_SECRET_ACCESS_KEY: server.adminCredentials.secretAccessKey };
+  const child = spawn(process.execPath, [...process.execArgv, sim, ...args], { stdio: ['ignore', 'inherit', 'inherit'], env });
   child.on('exit', (code) => {
     if (code) console.error(`iotcore: the demo fleet exited with code ${code}`);
   });

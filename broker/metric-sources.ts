@@ -6,6 +6,7 @@ import type { Ingest } from './mqtt/ingest.js';
 import type { MqttServer } from './mqtt/server.js';
 import type { LiveFeed } from './live.js';
 import type { HttpDelivery } from './actions/http.js';
+import type { AuthCounters } from './mqtt/auth.js';
 
 interface Parts {
   ingest: Ingest;
@@ -14,10 +15,12 @@ interface Parts {
   analytics: Analytics;
   live: LiveFeed;
   http: HttpDelivery;
+  auth?: AuthCounters;
 }
 
-export function metricSources({ ingest, mqtt, rules, analytics, live, http }: Parts): MetricSource[] {
+export function metricSources({ ingest, mqtt, rules, analytics, live, http, auth }: Parts): MetricSource[] {
   return [
+    ...(auth ? authSources(auth) : []),
     { name: 'iotcore_mqtt_connected_clients', help: 'MQTT clients connected now', read: () => [{ value: mqtt.connectedClients() }] },
     {
       name: 'iotcore_lifecycle_events_total',
@@ -57,6 +60,23 @@ export function metricSources({ ingest, mqtt, rules, analytics, live, http }: Pa
       help: 'live feed: clients, framesSent, rowsSent, rowsDropped (slow dashboards)',
       labelNames: ['counter'],
       read: () => Object.entries(live.counters()).map(([counter, value]) => ({ labels: { counter }, value })),
+    },
+  ];
+}
+
+function authSources(auth: AuthCounters): MetricSource[] {
+  return [
+    {
+      name: 'iotcore_mqtt_auth_refused_total',
+      help: 'MQTT connections refused at CONNECT, by reason (unknown or inactive certificate, bad password, anonymous, Connect not allowed)',
+      labelNames: ['reason'],
+      read: () => Object.entries(auth.refused).map(([reason, value]) => ({ labels: { reason }, value })),
+    },
+    {
+      name: 'iotcore_mqtt_denied_total',
+      help: 'MQTT actions the policies denied: iot:Publish and iot:Subscribe close the connection, iot:Receive skips the delivery',
+      labelNames: ['action'],
+      read: () => Object.entries(auth.denied).map(([action, value]) => ({ labels: { action }, value })),
     },
   ];
 }

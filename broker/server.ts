@@ -21,6 +21,8 @@ import { iotRegistryRoutes } from './http/routes/iot-registry.js';
 import { iotCertificateRoutes } from './http/routes/iot-certificates.js';
 import { loadOrCreateCa } from './identity/ca.js';
 import { openCertificateService } from './identity/certificates.js';
+import { applyDeclaredPolicies, openPolicyStore } from './identity/policies.js';
+import { iotPolicyRoutes } from './http/routes/iot-policies.js';
 import { applyDeclaredRegistry, openRegistry } from './registry/index.js';
 import { iotDataRoutes } from './http/routes/iot-data.js';
 import { iotRetainedRoutes } from './http/routes/iot-retained.js';
@@ -34,6 +36,12 @@ import { createHttpDelivery } from './actions/http.js';
 import { createMetrics } from './metrics.js';
 import { metricSources } from './metric-sources.js';
 import type { PortsFile } from './contract.js';
+import { loadOrIssueServerTls } from './identity/server-tls.js';
+import { openPasswordStore } from './identity/passwords.js';
+import { createAuthorizer, type AuthLookups } from './mqtt/auth.js';
+import { caCertificateRoutes } from './http/routes/ca-certificate.js';
+import { devicePasswordRoutes } from './http/routes/device-passwords.js';
+import type { Registry } from './registry/index.js';
 
 /** AWS's rule size limit is 256 KB; the margin covers JSON escaping of the SQL and actions. */
 const AWS_RULE_BODY_LIMIT = 256 * 1024 + 16 * 1024;
@@ -44,6 +52,7 @@ export interface StartOptions {
   dataDir?: string;
   httpPort?: number;
   mqttPort?: number;
+  mqttsPort?: number;
   host?: string;
   logLevel?: LogLevel;
   /** environment variables to read IOT_* settings from (defaults to none: callers pass process.env) */
@@ -54,6 +63,8 @@ export interface StartOptions {
 export interface RunningServer {
   readonly httpPort: number;
   readonly mqttPort: number;
+  /** MQTT over TLS (device certificates) */
+  readonly mqttsPort: number;
   readonly dataDir: string;
   readonly config: Config;
   readonly rules: RulesEngine;
@@ -90,6 +101,24 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     if (ca.source === 'created') log.info({ caCertificate: ca.certificatePath }, 'created the device certificate authority');
     if (ca.looseFileMode) log.warn({ caKeyFile: ca.keyPath }, 'the CA key file is readable by other users; chmod 600 it');
     const certificates = await openCertificateService({ dataDir: settings.dataDir, region: settings.region, accountId: settings.accountId, ca, fsync: settings.fsync, thingExists: (name) => registry.findThing(name) !== undefined });
+    // AWS IoT policies (the PolicyEngine MQTT authorization asks) and the configuration's declared ones
+    const policies = openPolicyStore({
+      dataDir: settings.dataDir, region: settings.region, accountId: settings.accountId, fsync: settings.fsync,
+      targetExists: (target) => policyTargetExists(target, registry, certificates),
+      groupAncestors: (groupArn) => thingGroupAncestors(groupArn, registry),
+    });
+    applyDeclaredPolicies(policies, config.resources.policies ?? [], config.source);
+    // device authentication: the broker's TLS certificate (our CA signs it), device passwords, policies
+    const serverTls = await loadOrIssueServerTls(settings.dataDir, ca, settings.host);
+    if (serverTls.source === 'issued') log.info({ names: serverTls.names }, 'issued the broker TLS certificate for MQTT over TLS');
+    const passwords = openPasswordStore({ dataDir: settings.dataDir, region: settings.region, accountId: settings.accountId, fsync: settings.fsync, thingExists: (name) => registry.findThing(name) !== undefined });
+    if (settings.allowAnonymous) log.warn({ setting: 'allowAnonymous' }, 'anonymous MQTT clients are allowed: development only');
+    const auth = createAuthorizer({
+      policies,
+      allowAnonymous: settings.allowAnonymous,
+      arnPrefix: `arn:aws:iot:${settings.region}:${settings.accountId}:`,
+      lookups: deviceAuthLookups(registry, certificates, passwords),
+    });
 
     let mqtt: MqttServer | undefined;
     // Webhook deliveries end after MQTT stops taking messages (cleanup runs last-registered first).
@@ -112,26 +141,30 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await applyResources(config, rules, analytics);
 
     const ingest = createIngest(rules, settings.maxPayloadBytes, log, shadows);
-    mqtt = await startMqtt({ host: settings.host, port: settings.mqttPort, ingest, log });
+    mqtt = await startMqtt({ host: settings.host, port: settings.mqttPort, ingest, log, auth, tls: { port: settings.mqttsPort, keyPem: serverTls.keyPem, certificatePem: serverTls.certificatePem } });
     const mqttServer = mqtt;
     cleanup.unshift(() => mqttServer.close());
+    // a credential that stops being valid ends the connections that use it
+    certificates.onDeactivated((arn) => mqttServer.disconnectPrincipal(arn));
+    passwords.onChange((thingName) => mqttServer.disconnectPrincipal(passwords.principalArn(thingName)));
     cleanup.unshift(() => shadows.idle()); // queued shadow answers go out before MQTT closes
 
     const live = createLiveFeed(() => analytics.listDatastores(), { maxPendingRows: 10_000, highWaterBytes: 1 << 20 });
     analytics.on('rows', (event: { datastoreName: string; rows: Record<string, unknown>[] }) => live.publish(event.datastoreName, event.rows));
     cleanup.unshift(() => live.close());
 
-    const metrics = createMetrics(metricSources({ ingest, mqtt: mqttServer, rules, analytics, live, http: httpDelivery }));
+    const metrics = createMetrics(metricSources({ ingest, mqtt: mqttServer, rules, analytics, live, http: httpDelivery, auth: auth.counters }));
     const http = createHttp(
       [
         healthRoutes(() => ready, metrics),
         datasetRoutes(analytics),
         rulesTestRoutes({ accountId: settings.accountId, lookups, bodyLimit: 2 * settings.maxPayloadBytes + AWS_RULE_BODY_LIMIT }),
         dashboardRoutes(),
+        caCertificateRoutes(ca.certificatePem),
       ],
       log,
       settings.maxPayloadBytes,
-      { routes: [iotRulesRoutes(ruleStore, { ruleArn }), iotRegistryRoutes(registry), iotCertificateRoutes(certificates), iotDataRoutes(shadows, { publish: (topic, payload, qos) => mqttServer.publish(topic, payload, qos), bodyLimit: settings.maxPayloadBytes }), iotRetainedRoutes(() => mqttServer.retained), iotEndpointRoutes({ host: settings.host })], bodyLimit: AWS_RULE_BODY_LIMIT, auth: { isSigned: carriesSigV4, verify: (r) => signatures.verify(r) } },
+      { routes: [iotRulesRoutes(ruleStore, { ruleArn }), iotRegistryRoutes(registry), iotCertificateRoutes(certificates), iotPolicyRoutes(policies), iotDataRoutes(shadows, { publish: (topic, payload, qos) => mqttServer.publish(topic, payload, qos), bodyLimit: settings.maxPayloadBytes }), iotRetainedRoutes(() => mqttServer.retained), iotEndpointRoutes({ host: settings.host }), devicePasswordRoutes(passwords)], bodyLimit: AWS_RULE_BODY_LIMIT, auth: { isSigned: carriesSigV4, verify: (r) => signatures.verify(r) } },
     );
     const closeSockets = attachWebSockets(http.server, {
       mqtt: (stream, request) => mqttServer.handleStream(stream, request),
@@ -145,15 +178,17 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const httpAddress = http.server.address();
     const httpPort = typeof httpAddress === 'object' && httpAddress ? httpAddress.port : settings.httpPort;
 
-    const ports: PortsFile = { mqtt: mqttServer.port, http: httpPort, pid: process.pid };
+    const mqttsPort = mqttServer.mqttsPort ?? 0;
+    const ports: PortsFile = { mqtt: mqttServer.port, mqtts: mqttsPort, http: httpPort, pid: process.pid };
     writeFileSync(join(settings.dataDir, 'ports.json'), JSON.stringify(ports) + '\n');
     ready = true;
-    log.info({ mqttPort: mqttServer.port, httpPort, dataDir: settings.dataDir, config: config.source }, 'iotcore ready');
+    log.info({ mqttPort: mqttServer.port, mqttsPort, httpPort, dataDir: settings.dataDir, config: config.source }, 'iotcore ready');
 
     let stopping: Promise<void> | undefined;
     return {
       httpPort,
       mqttPort: mqttServer.port,
+      mqttsPort,
       dataDir: settings.dataDir,
       config,
       rules,
@@ -209,10 +244,56 @@ function toConfigInputs(o: StartOptions): ConfigInputs {
   if (o.dataDir !== undefined) flags.dataDir = o.dataDir;
   if (o.httpPort !== undefined) flags.httpPort = o.httpPort;
   if (o.mqttPort !== undefined) flags.mqttPort = o.mqttPort;
+  if (o.mqttsPort !== undefined) flags.mqttsPort = o.mqttsPort;
   if (o.host !== undefined) flags.host = o.host;
   if (o.logLevel !== undefined) flags.logLevel = o.logLevel;
   const inputs: ConfigInputs = { env: o.env ?? {}, flags };
   if (typeof o.config === 'string' && o.config !== 'default') inputs.configFile = o.config;
   else if (typeof o.config === 'object') inputs.configObject = o.config;
   return inputs;
+}
+
+/** What MQTT authentication reads from the registry, the certificate store and the password store. */
+function deviceAuthLookups(registry: Registry, certificates: Awaited<ReturnType<typeof openCertificateService>>, passwords: ReturnType<typeof openPasswordStore>): AuthLookups {
+  return {
+    certificateStatus: (der) => certificates.certificateStatus(der),
+    verifyPassword: (thingName, password) => passwords.verify(thingName, password),
+    passwordPrincipal: (thingName) => passwords.principalArn(thingName),
+    thing: (thingName) => registry.findThing(thingName),
+    // AWS applies a thing group's policies to its member things' principals, and a parent group's too
+    thingGroupArns(thingName) {
+      if (registry.findThing(thingName) === undefined) return [];
+      const arns = new Set<string>();
+      for (const g of registry.listThingGroupsForThing(thingName, {}).thingGroups) {
+        arns.add(g.groupArn);
+        for (const parent of registry.describeThingGroup(g.groupName).thingGroupMetadata.rootToParentThingGroups) arns.add(parent.groupArn);
+      }
+      return [...arns];
+    },
+  };
+}
+
+/** Whether a policy target exists: a certificate, a thing group, or a password credential's thing. */
+function policyTargetExists(target: string, registry: Registry, certificates: Awaited<ReturnType<typeof openCertificateService>>): boolean {
+  const m = /^arn:aws:iot:[^:]+:[^:]+:(cert|thinggroup|password)\/(.+)$/.exec(target);
+  if (!m) return false;
+  const [, kind, id] = m as unknown as [string, string, string];
+  if (kind === 'password') return registry.findThing(id) !== undefined;
+  try {
+    if (kind === 'cert') certificates.describeCertificate(id);
+    else registry.describeThingGroup(id);
+    return true;
+  } catch {
+    return false; // ResourceNotFoundException
+  }
+}
+
+/** The ARNs of a thing group's ancestors (ListAttachedPolicies with `recursive`). */
+function thingGroupAncestors(groupArn: string, registry: Registry): string[] {
+  const name = groupArn.slice(groupArn.indexOf(':thinggroup/') + ':thinggroup/'.length);
+  try {
+    return registry.describeThingGroup(name).thingGroupMetadata.rootToParentThingGroups.map((g) => g.groupArn);
+  } catch {
+    return [];
+  }
 }

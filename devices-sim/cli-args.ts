@@ -2,8 +2,9 @@
 // Kept apart from main.ts so the parsing and its error messages are unit-tested.
 
 import { parseArgs } from 'node:util';
+import { ACCESS_KEY_ENV, readCaFile, resolveCredentials } from './credentials.js';
 import { SimError } from './errors.js';
-import { FLEET_DEFAULTS, resolveFleetOptions, type FleetOptions } from './options.js';
+import { FLEET_DEFAULTS, PROVISION_DEFAULTS, resolveFleetOptions, type FleetOptions, type ProvisionSettings } from './options.js';
 
 export const HELP = `Usage: npm run sim -- [options]
 
@@ -16,12 +17,26 @@ Options:
                    (default ${FLEET_DEFAULTS.rate}); the fleet sends about N x R msg/s
   --duration S     seconds to publish, 0 = until SIGINT/SIGTERM (default ${FLEET_DEFAULTS.durationS})
   --qos 0|1        publish QoS; with 1 the summary reports PUBACK latency (default ${FLEET_DEFAULTS.qos})
-  --url URL        broker URL (default mqtt://127.0.0.1:1883)
+  --url URL        broker URL (default mqtt://127.0.0.1:1883, with --provision mqtts://127.0.0.1:8883)
   --prefix P       client id / device id prefix: <P>-1, <P>-2, ... (default ${FLEET_DEFAULTS.prefix})
   --username U     MQTT username (with --password)
   --password P     MQTT password (with --username)
   --seed N         seed of the simulated values, reproducible per seed (default ${FLEET_DEFAULTS.seed})
   --ramp-up S      seconds over which devices connect, evenly spread (default ${FLEET_DEFAULTS.rampUpMs / 1000})
+  --ca FILE        PEM of the CA that signed the broker's certificate, for mqtts:// URLs
+                   (with --provision, default: fetched from <endpoint>/api/ca-certificate.pem)
+
+Provisioning (each device connects over mqtts:// with its own certificate):
+  --provision      before connecting, create the things <prefix>-<n>, a certificate each
+                   (CreateKeysAndCertificate), and the policy <prefix>-fleet-policy allowing
+                   each device to connect and publish its telemetry, through the AWS IoT API
+  --endpoint URL   AWS IoT API base URL, the broker's HTTP port (default http://<url host>:8080)
+  --credentials F  JSON file {"accessKeyId","secretAccessKey"}, e.g. <dataDir>/admin-credentials.json
+                   (default: the ${ACCESS_KEY_ENV.accessKeyId} and ${ACCESS_KEY_ENV.secretAccessKey} environment variables)
+  --certs-dir DIR  where certificates and keys are cached (files 0600) and reused while the server
+                   reports them ACTIVE (default ${PROVISION_DEFAULTS.certsDir})
+  --region R       region of the signed API calls (default ${PROVISION_DEFAULTS.region})
+
   --json           print the summary as JSON on the last line of output
   -h, --help       show this help
 
@@ -30,6 +45,8 @@ On SIGINT/SIGTERM the run stops, waits briefly for outstanding PUBACKs and print
 export type CliCommand = { kind: 'help' } | { kind: 'run'; options: FleetOptions; json: boolean };
 
 const DEFAULT_URL = 'mqtt://127.0.0.1:1883';
+const DEFAULT_PROVISION_URL = 'mqtts://127.0.0.1:8883';
+const DEFAULT_API_PORT = 8080;
 
 function invalid(message: string): never {
   throw new SimError('InvalidArgumentException', `${message} (see --help)`);
@@ -44,7 +61,8 @@ function numberFlag(name: string, raw: string | undefined): number | undefined {
   return value;
 }
 
-export function parseCliArgs(argv: string[]): CliCommand {
+/** `env` supplies the AWS_* access key when --provision is given without --credentials. */
+export function parseCliArgs(argv: string[], env: Record<string, string | undefined> = process.env): CliCommand {
   let values;
   try {
     ({ values } = parseArgs({
@@ -56,12 +74,18 @@ export function parseCliArgs(argv: string[]): CliCommand {
         rate: { type: 'string' },
         duration: { type: 'string' },
         qos: { type: 'string' },
-        url: { type: 'string', default: DEFAULT_URL },
+        url: { type: 'string' },
         prefix: { type: 'string' },
         username: { type: 'string' },
         password: { type: 'string' },
         seed: { type: 'string' },
         'ramp-up': { type: 'string' },
+        ca: { type: 'string' },
+        provision: { type: 'boolean', default: false },
+        endpoint: { type: 'string' },
+        credentials: { type: 'string' },
+        'certs-dir': { type: 'string' },
+        region: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -81,8 +105,18 @@ export function parseCliArgs(argv: string[]): CliCommand {
   if ((values.username === undefined) !== (values.password === undefined)) {
     invalid('--username and --password must be given together');
   }
+  const url = values.url ?? (values.provision ? DEFAULT_PROVISION_URL : DEFAULT_URL);
+  const provision = values.provision ? provisionSettings(values, url, env) : undefined;
+  if (!values.provision) {
+    const onlyWithProvision = (['endpoint', 'credentials', 'certs-dir', 'region'] as const).filter((flag) => values[flag] !== undefined);
+    if (onlyWithProvision.length > 0) invalid(`--${onlyWithProvision[0]} only applies with --provision`);
+  }
+  if (values.ca !== undefined) {
+    if (!url.startsWith('mqtts://') && !url.startsWith('wss://')) invalid(`--ca only applies to mqtts:// (or wss://) URLs, got "${url}"`);
+    guard(() => readCaFile(values.ca!)); // a missing file fails now, not after the fleet started
+  }
   const input = {
-    url: values.url ?? DEFAULT_URL,
+    url,
     devices: numberFlag('devices', values.devices),
     rate: numberFlag('rate', values.rate),
     durationS: numberFlag('duration', values.duration),
@@ -92,6 +126,8 @@ export function parseCliArgs(argv: string[]): CliCommand {
     password: values.password,
     seed: numberFlag('seed', values.seed),
     rampUpMs: rampUpS === undefined ? undefined : rampUpS * 1000,
+    provision,
+    caFile: values.ca,
   };
   let options: FleetOptions;
   try {
@@ -102,4 +138,56 @@ export function parseCliArgs(argv: string[]): CliCommand {
     throw error;
   }
   return { kind: 'run', options, json: values.json ?? false };
+}
+
+interface ProvisionFlags {
+  url?: string;
+  username?: string;
+  endpoint?: string;
+  credentials?: string;
+  'certs-dir'?: string;
+  region?: string;
+}
+
+function provisionSettings(values: ProvisionFlags, url: string, env: Record<string, string | undefined>): ProvisionSettings {
+  if (!url.startsWith('mqtts://')) {
+    invalid(`--provision needs an mqtts:// --url (devices authenticate with their certificates over TLS), got "${url}"`);
+  }
+  if (values.username !== undefined) invalid('--username/--password cannot be combined with --provision (each device uses its certificate)');
+  const credentials = guard(() => resolveCredentials(values.credentials, env));
+  if (!credentials) {
+    invalid(
+      `--provision needs an access key: --credentials FILE (the server writes <dataDir>/admin-credentials.json) ` +
+        `or the ${ACCESS_KEY_ENV.accessKeyId} and ${ACCESS_KEY_ENV.secretAccessKey} environment variables`,
+    );
+  }
+  if (values['certs-dir'] === '') invalid('--certs-dir must name a directory');
+  return {
+    endpoint: values.endpoint ?? defaultEndpoint(url),
+    credentials,
+    region: values.region ?? PROVISION_DEFAULTS.region,
+    certsDir: values['certs-dir'] ?? PROVISION_DEFAULTS.certsDir,
+    concurrency: PROVISION_DEFAULTS.concurrency,
+  };
+}
+
+/** The broker's HTTP port on the MQTT URL's host. */
+function defaultEndpoint(url: string): string {
+  let hostname: string;
+  try {
+    hostname = new URL(url).hostname;
+  } catch {
+    invalid(`--url must look like mqtts://host:port, got "${url}"`);
+  }
+  return `http://${hostname}:${DEFAULT_API_PORT}`;
+}
+
+/** Runs a check that throws SimError and adds the pointer to --help. */
+function guard<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof SimError) invalid(error.message);
+    throw error;
+  }
 }

@@ -4,6 +4,7 @@
 import { connect, type MqttClient } from 'mqtt';
 import type { TelemetryPayload } from '../broker/contract.js';
 import type { EnvironmentProfile } from './profiles/environment.js';
+import { telemetryTopic } from './topics.js';
 
 /** Counters shared by all devices of a fleet (one fixed-shape object, mutated in place). */
 export interface FleetCounters {
@@ -23,6 +24,8 @@ export interface DeviceOptions {
   qos: 0 | 1;
   username?: string;
   password?: string;
+  /** mqtts://: the CA that signed the broker's certificate, and this device's own certificate and key */
+  tls?: { ca?: string; cert?: string; key?: string };
   reconnectPeriodMs: number;
   connectTimeoutMs: number;
   /** QoS 1 publishes awaiting PUBACK beyond which the device skips a publish (bounds memory) */
@@ -54,7 +57,7 @@ export class SimDevice {
     private readonly hooks: DeviceHooks,
   ) {
     this.deviceId = options.deviceId;
-    this.topic = `devices/${options.deviceId}/telemetry`;
+    this.topic = telemetryTopic(options.deviceId);
   }
 
   get connected(): boolean {
@@ -66,7 +69,7 @@ export class SimDevice {
   }
 
   start(): void {
-    const { url, deviceId, username, password, reconnectPeriodMs, connectTimeoutMs } = this.options;
+    const { url, deviceId, username, password, tls, reconnectPeriodMs, connectTimeoutMs } = this.options;
     const client = connect(url, {
       clientId: deviceId,
       protocolVersion: 4, // MQTT 3.1.1, what the broker speaks
@@ -76,6 +79,8 @@ export class SimDevice {
       connectTimeout: connectTimeoutMs,
       username,
       password,
+      // the broker's certificate must verify against `ca` (never rejectUnauthorized: false)
+      ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: true } : {}),
       // Never let mqtt.js buffer publishes while offline: the scheduler skips and counts them.
       queueQoSZero: false,
     });

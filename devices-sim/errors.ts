@@ -10,6 +10,10 @@ export const SIM_ERRORS = {
     statusCode: 502,
     description: 'No device of the fleet could connect to the broker before the connect deadline.',
   },
+  ProvisioningFailedException: {
+    statusCode: 502,
+    description: 'Provisioning a device (thing, certificate, policy) or fetching the CA from the AWS API endpoint failed.',
+  },
 } as const;
 
 export type SimErrorCode = keyof typeof SIM_ERRORS;

@@ -3,7 +3,8 @@
 // owes (k-th publish due at origin + k / rate), so the schedule never drifts and a stalled tick
 // catches up with a bounded burst.
 
-import { SimDevice, type FleetCounters } from './device.js';
+import { readCaFile } from './credentials.js';
+import { SimDevice, type DeviceOptions, type FleetCounters } from './device.js';
 import { SimError } from './errors.js';
 import { resolveFleetOptions, type FleetOptions, type FleetOptionsInput } from './options.js';
 import { createEnvironmentProfile } from './profiles/environment.js';
@@ -56,15 +57,17 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Summ
       if (Number.isNaN(firstPublishAt)) firstPublishAt = atMs;
     },
   };
+  const tlsOf = await deviceTls(options);
   const devices: SimDevice[] = [];
   for (let i = 1; i <= options.devices; i++) {
     const random = createRandom(deriveSeed(options.seed, i));
-    const deviceOptions = {
+    const deviceOptions: DeviceOptions = {
       url: options.url,
       deviceId: `${options.prefix}-${i}`,
       qos: options.qos,
       username: options.username,
       password: options.password,
+      tls: tlsOf(i),
       reconnectPeriodMs: options.reconnectPeriodMs,
       connectTimeoutMs: options.connectTimeoutMs,
       maxInflight: options.maxInflight,
@@ -136,6 +139,22 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Summ
     throw Object.assign(error, { summary });
   }
   return summary;
+}
+
+/** Per device (1-based) TLS material: its provisioned certificate and key, and the CA. */
+async function deviceTls(options: FleetOptions): Promise<(n: number) => DeviceOptions['tls']> {
+  if (options.provision) {
+    // Loaded only when provisioning: the AWS SDK is heavy and a plain run does not need it.
+    const { provisionFleet } = await import('./provision.js');
+    const fleet = await provisionFleet(options.provision, { prefix: options.prefix, devices: options.devices, caFile: options.caFile });
+    options.log?.(
+      `provisioned ${fleet.devices.length} devices with policy ${fleet.policyName}: ` +
+        `${fleet.issued} new certificates, ${fleet.reused} reused from ${options.provision.certsDir}`,
+    );
+    return (n) => ({ ca: fleet.ca, cert: fleet.devices[n - 1].cert, key: fleet.devices[n - 1].key });
+  }
+  const ca = options.caFile !== undefined ? readCaFile(options.caFile) : undefined;
+  return () => (ca !== undefined ? { ca } : undefined);
 }
 
 function delay(ms: number): Promise<void> {

@@ -1,5 +1,7 @@
 // Public API of the simulator, for tests and benchmarks.
 export { runFleet, startFleet, type FleetRun } from './fleet.js';
-export { resolveFleetOptions, FLEET_DEFAULTS, type FleetOptions, type FleetOptionsInput } from './options.js';
+export { resolveFleetOptions, FLEET_DEFAULTS, PROVISION_DEFAULTS, type FleetOptions, type FleetOptionsInput, type ProvisionSettings } from './options.js';
 export { formatSummary, type Summary, type LatencySummary } from './report.js';
 export { SimError, SIM_ERRORS, type SimErrorCode } from './errors.js';
+export { provisionFleet, fleetPolicyDocument, fleetPolicyName, type ProvisionedFleet, type DeviceCredentials } from './provision.js';
+export { readCredentialsFile, type AccessKey } from './credentials.js';

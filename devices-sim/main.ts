@@ -45,9 +45,11 @@ async function main(): Promise<void> {
   const perSecond = options.devices * options.rate;
   process.stderr.write(
     `sim: ${options.devices} devices x ${options.rate} msg/s (~${perSecond} msg/s) QoS ${options.qos} -> ${options.url}` +
-      `${options.durationS > 0 ? ` for ${options.durationS} s` : ' until Ctrl-C'}\n`,
+      `${options.durationS > 0 ? ` for ${options.durationS} s` : ' until Ctrl-C'}` +
+      `${options.provision ? `, provisioning through ${options.provision.endpoint} first` : ''}\n`,
   );
-  const run = startFleet({ ...options, signal: abort.signal });
+  const log = (line: string) => process.stderr.write(`sim: ${line}\n`);
+  const run = startFleet({ ...options, signal: abort.signal, log });
   const progress = setInterval(() => {
     const c = run.counters;
     process.stderr.write(`sim: connected ${c.connected}, sent ${c.sent}, acked ${c.acknowledged}, errors ${c.errors}\n`);

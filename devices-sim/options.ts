@@ -1,6 +1,20 @@
 // Fleet options: defaults and validation in one place, shared by runFleet and the CLI.
 
+import type { AccessKey } from './credentials.js';
 import { SimError } from './errors.js';
+
+/** How the fleet gets its own credentials before connecting (see provision.ts). */
+export interface ProvisionSettings {
+  /** base URL of the AWS-compatible API (the broker's HTTP port), e.g. http://127.0.0.1:8080 */
+  endpoint: string;
+  /** the admin access key the API calls are signed with */
+  credentials: AccessKey;
+  region: string;
+  /** where each device's certificate, key and certificate id are cached between runs */
+  certsDir: string;
+  /** devices provisioned at the same time */
+  concurrency: number;
+}
 
 export interface FleetOptions {
   /** broker URL, e.g. mqtt://127.0.0.1:1883 */
@@ -15,6 +29,13 @@ export interface FleetOptions {
   prefix: string;
   username?: string;
   password?: string;
+  /** create things, certificates and the fleet policy first; each device connects with its own certificate */
+  provision?: ProvisionSettings;
+  /** PEM file of the CA that signed the broker's certificate (mqtts://); when provisioning
+   * without it, the CA is fetched from `<endpoint>/api/ca-certificate.pem` */
+  caFile?: string;
+  /** progress lines (provisioning); the CLI writes them to stderr */
+  log?: (line: string) => void;
   /** seed of the profiles' noise and baselines (same seed, same per-device baselines) */
   seed: number;
   /** devices connect spread evenly over this many ms */
@@ -47,6 +68,12 @@ export const FLEET_DEFAULTS = {
   drainTimeoutMs: 5000,
   maxInflight: 100,
 } satisfies Partial<FleetOptions>;
+
+export const PROVISION_DEFAULTS = {
+  region: 'us-east-1',
+  certsDir: './data/sim-certs',
+  concurrency: 8,
+} satisfies Partial<ProvisionSettings>;
 
 /** Upper bounds that catch typos (an extra zero) before they open thousands of sockets. */
 const MAX_DEVICES = 100_000;
@@ -86,7 +113,25 @@ export function resolveFleetOptions(input: FleetOptionsInput): FleetOptions {
   checkNumber('connectTimeoutMs', options.connectTimeoutMs, 1, 3_600_000, false);
   checkNumber('drainTimeoutMs', options.drainTimeoutMs, 0, 3_600_000, false);
   checkNumber('maxInflight', options.maxInflight, 1, 65_535, true);
+  if (options.provision) checkProvision(options);
   return options;
+}
+
+function checkProvision(options: FleetOptions): void {
+  const p = options.provision!;
+  if (!options.url.startsWith('mqtts://')) {
+    invalid(`url must be mqtts://host:port when provisioning (devices authenticate with their certificates over TLS), got "${options.url}"`);
+  }
+  if (options.username !== undefined) invalid('username and password cannot be combined with provisioning (each device uses its certificate)');
+  // thing names allow no "." and policy names no ":", so provisioned names use the common subset
+  if (!/^[A-Za-z0-9_-]+$/.test(options.prefix)) {
+    invalid(`prefix may only contain letters, digits, "_" and "-" when provisioning (it names things and the policy), got "${options.prefix}"`);
+  }
+  if (!/^https?:\/\/[^/]/.test(p.endpoint)) invalid(`endpoint must look like http://host:port, got "${p.endpoint}"`);
+  if (!p.credentials?.accessKeyId || !p.credentials.secretAccessKey) invalid('provisioning needs an access key (accessKeyId and secretAccessKey)');
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(p.region)) invalid(`region must be a region name such as us-east-1, got "${p.region}"`);
+  if (p.certsDir === '') invalid('certsDir must name a directory');
+  checkNumber('concurrency', p.concurrency, 1, 64, true);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

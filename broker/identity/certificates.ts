@@ -77,6 +77,11 @@ export async function openCertificateService(options: CertificateServiceOptions)
   const certificates = new Map(loaded.certificates.map((c) => [c.certificateId, c]));
   const cas = new Map(loaded.caCertificates.map((c) => [c.certificateId, c]));
   const thingPrincipals = new Map(Object.entries(loaded.thingPrincipals));
+  // told when a certificate may no longer connect (the MQTT listener closes its live connections)
+  const deactivated: ((certificateArn: string) => void)[] = [];
+  const notifyDeactivated = (arns: string[]) => {
+    for (const arn of arns) for (const listener of deactivated) listener(arn);
+  };
 
   /** Writes the state as it will be after `change`, then applies `change` to memory. */
   function commit(change: () => void, draft: { certificates?: Map<string, CertificateRecord>; cas?: Map<string, CaRecord>; thingPrincipals?: Map<string, string[]> }): void {
@@ -223,6 +228,7 @@ export async function openCertificateService(options: CertificateServiceOptions)
         if (ca && ca.status !== 'ACTIVE') throw new BrokerError('CertificateStateException', `The CA certificate ${ca.certificateId} that signed certificate ${id} is ${ca.status}`);
       }
       if (status !== c.status) putCert({ ...c, status, lastModifiedDate: now(), customerVersion: c.customerVersion + 1 });
+      if (status !== 'ACTIVE') notifyDeactivated([certArn(id)]);
       return {};
     },
 
@@ -280,6 +286,7 @@ export async function openCertificateService(options: CertificateServiceOptions)
       if (newStatus === undefined) return {};
       if (newStatus !== 'ACTIVE' && newStatus !== 'INACTIVE') throw invalid(`newStatus of a CA certificate must be ACTIVE or INACTIVE, got ${String(newStatus)}`);
       if (newStatus !== c.status) putCa({ ...c, status: newStatus, lastModifiedDate: now(), customerVersion: c.customerVersion + 1 });
+      if (newStatus === 'INACTIVE') notifyDeactivated([...certificates.values()].filter((d) => d.caCertificateId === id).map((d) => certArn(d.certificateId)));
       return {};
     },
 
@@ -375,6 +382,11 @@ export async function openCertificateService(options: CertificateServiceOptions)
       if (!c) return undefined;
       const caActive = c.caCertificateId === undefined || cas.get(c.caCertificateId)?.status === 'ACTIVE';
       return { certificateId: id, certificateArn: certArn(id), status: c.status, things: thingsOf(id), caActive };
+    },
+
+    /** `listener(certificateArn)` after a certificate becomes INACTIVE or REVOKED, or its CA INACTIVE */
+    onDeactivated(listener: (certificateArn: string) => void): void {
+      deactivated.push(listener);
     },
 
     /** counts for metrics and tests */

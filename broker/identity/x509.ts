@@ -77,13 +77,29 @@ export async function createCaCertificate(commonName: string, keys: CryptoKeyPai
   return cert.toString('pem');
 }
 
+/** What a certificate may be used for beyond the defaults: a TLS server's names (broker/identity/server-tls.ts). */
+export interface IssueOptions {
+  years?: number;
+  /** an intermediate CA (tests) */
+  ca?: boolean;
+  /** subjectAltName DNS names and IP addresses, and the serverAuth extended key usage */
+  server?: { dnsNames: string[]; ipAddresses: string[] };
+}
+
 /** A certificate for `publicKey`, signed by `ca`; `ca: true` makes an intermediate CA (tests). */
-export async function issueCertificate(ca: SigningCa, subjectCn: string, publicKey: CryptoKey, options: { years?: number; ca?: boolean } = {}): Promise<string> {
+export async function issueCertificate(ca: SigningCa, subjectCn: string, publicKey: CryptoKey, options: IssueOptions = {}): Promise<string> {
   const issuer = new x509.X509Certificate(ca.certificatePem);
   const extensions: X509.Extension[] = options.ca
     ? [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)]
     : [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true)];
   extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey));
+  if (options.server) {
+    const names = [
+      ...options.server.dnsNames.map((value) => ({ type: 'dns' as const, value })),
+      ...options.server.ipAddresses.map((value) => ({ type: 'ip' as const, value })),
+    ];
+    extensions.push(new x509.SubjectAlternativeNameExtension(names, false), new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false));
+  }
   const cert = await x509.X509CertificateGenerator.create({
     subject: `CN=${escapeDn(subjectCn)}`,
     issuer: issuer.subjectName,

@@ -57,6 +57,8 @@ export function reasonForError(err: { message?: string; code?: unknown }): Disco
   const code = typeof err.code === 'string' ? err.code : '';
   if (code === 'PayloadTooLarge') return 'CLIENT_ERROR';
   if (code === 'ReservedTopic') return 'FORBIDDEN_ACCESS';
+  // AWS: "the client failed to authenticate or authorization failed"
+  if (code === 'PublishNotAuthorized' || code === 'SubscribeNotAuthorized') return 'AUTH_ERROR';
   if (code === 'IngestFailed') return 'SERVER_ERROR';
   if (/^E[A-Z]+$/.test(code)) return 'CONNECTION_LOST';
   if (err.message === 'keep alive timeout') return 'MQTT_KEEP_ALIVE_TIMEOUT';

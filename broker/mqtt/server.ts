@@ -1,19 +1,28 @@
-// MQTT 3.1.1 over TCP and WebSocket, on aedes 1.x. The only file that imports aedes.
+// MQTT 3.1.1 over TCP, TLS and WebSocket, on aedes 1.x. The only file that imports aedes.
+// Authentication and policy checks are decided by auth.ts; this file feeds it the facts of each
+// connection (TLS client certificate, username/password) and applies its answers to aedes' hooks.
 import { Aedes, type Client } from 'aedes';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, TLSSocket, type PeerCertificate } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import type { Ingest } from './ingest.js';
 import type { Logger } from '../log.js';
+import { BrokerError } from '../errors.js';
+import type { Authorizer, Identity, PresentedCertificate } from './auth.js';
 import { createLifecycle, reasonForError, type Lifecycle, type PublisherCounters } from './lifecycle.js';
 import { createRetainedStore, type RetainedPacket, type RetainedStore } from './retained.js';
 
 export interface MqttServer {
   readonly port: number;
+  /** the MQTT over TLS port, when `tls` was given */
+  readonly mqttsPort: number | undefined;
   /** hands a WebSocket stream (from `/mqtt` on the HTTP port) to the broker */
   handleStream(stream: Duplex, request: IncomingMessage): void;
   publish(topic: string, payload: Buffer, qos: 0 | 1): Promise<void>;
   connectedClients(): number;
+  /** closes the live connections authenticated as `principal` (a revoked certificate, a changed password) */
+  disconnectPrincipal(principal: string): number;
   /** retained messages for the data plane (GetRetainedMessage, ListRetainedMessages) */
   readonly retained: RetainedStore;
   /** lifecycle events ($aws/events/...) published, dropped (queue full) and failed */
@@ -34,10 +43,24 @@ export interface MqttOptions {
   log: Logger;
   /** the principal a client authenticated as (certificate id), for lifecycle events */
   principalOf?(clientId: string): string | undefined;
+  /** MQTT over TLS: the broker's key and certificate (broker/identity/server-tls.ts) */
+  tls?: { port: number; keyPem: string; certificatePem: string };
+  /** authentication and policies; without it every client may do everything */
+  auth?: Authorizer;
 }
 
+/** TLS 1.2 with forward-secret AEAD suites only; TLS 1.3's suites are all modern. */
+const MODERN_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
 export async function startMqtt(opts: MqttOptions): Promise<MqttServer> {
-  const { ingest, log } = opts;
+  const { ingest, log, auth } = opts;
+  // who each connection is (keyed by aedes' client object) and, for revocation, who uses a principal
+  const identities = new WeakMap<Client, Identity>();
+  const byPrincipal = new Map<string, Set<Client>>();
   // these need the broker; the hooks below run only once clients connect, after they are set
   let retained: RetainedStore | undefined;
   let lifecycle: Lifecycle | undefined;
@@ -54,7 +77,43 @@ export async function startMqtt(opts: MqttOptions): Promise<MqttServer> {
       if (holder && holder !== client) lifecycle?.noteReason(holder, 'DUPLICATE_CLIENTID');
       callback(null, true);
     },
+    authenticate(client, username, password, callback) {
+      if (!auth) return callback(null, true);
+      const attempt = { clientId: client.id, sourceIp: remoteAddress(client), ...credentials(client, username, password) };
+      auth.connect(attempt).then((outcome) => {
+        if ('refused' in outcome) {
+          log.info({ code: outcome.refused, clientId: client.id, sourceIp: attempt.sourceIp, reason: outcome.message }, 'mqtt connection refused');
+          // the client learns only the CONNACK return code, never which check failed
+          const err = Object.assign(new Error(outcome.returnCode === 4 ? 'bad username or password' : 'not authorized'), { returnCode: outcome.returnCode });
+          return callback(err, false);
+        }
+        if (client.closed) return callback(null, false); // gone while the password was checked: nothing to remember
+        remember(client, outcome.identity);
+        callback(null, true);
+      }, (err: Error) => {
+        log.error({ clientId: client.id, err: String(err) }, 'mqtt authentication failed');
+        callback(Object.assign(new Error('not authorized'), { returnCode: 5 }), false);
+      });
+    },
+    authorizeSubscribe(client, sub, callback) {
+      const identity = client ? identities.get(client) : undefined;
+      if (!auth || !client || identity?.kind === 'anonymous') return callback(null, sub);
+      if (identity && auth.allows(identity, 'iot:Subscribe', `topicfilter/${sub.topic}`)) return callback(null, sub);
+      log.warn({ code: 'SubscribeNotAuthorized', clientId: client.id, principal: identity?.principal, topicFilter: sub.topic }, 'subscribe not authorized, connection closed');
+      // an error (not a null subscription, which would be a SUBACK 0x80) makes aedes close the connection, as AWS IoT does
+      callback(new BrokerError('SubscribeNotAuthorized', `client ${client.id} may not subscribe to ${sub.topic}`), null);
+    },
+    authorizeForward(client, packet) {
+      if (!auth) return packet;
+      const identity = identities.get(client);
+      if (identity === undefined || identity.kind === 'anonymous') return packet;
+      // checked on every delivery, so detaching a policy stops live subscriptions (counted by auth.ts)
+      return auth.allows(identity, 'iot:Receive', `topic/${packet.topic}`) ? packet : null;
+    },
     authorizePublish(client: Client | null, packet, callback) {
+      if (client && auth && !mayPublish(client, packet.topic, packet.retain === true)) {
+        return callback(new BrokerError('PublishNotAuthorized', `client ${client.id} may not publish to ${packet.topic}`));
+      }
       const pending = client ? ingest.fromDevice(client.id, packet) : undefined;
       if (pending === undefined) return callback(null);
       pending.then(() => callback(null), (err: Error) => callback(err));
@@ -70,6 +129,28 @@ export async function startMqtt(opts: MqttOptions): Promise<MqttServer> {
     },
   });
 
+  function mayPublish(client: Client, topic: string, retain: boolean): boolean {
+    const identity = identities.get(client);
+    if (identity?.kind === 'anonymous') return true;
+    const resource = `topic/${topic}`;
+    if (identity && auth!.allows(identity, 'iot:Publish', resource) && (!retain || auth!.allows(identity, 'iot:RetainPublish', resource))) return true;
+    log.warn({ code: 'PublishNotAuthorized', clientId: client.id, principal: identity?.principal, topic, retain }, 'publish not authorized, connection closed');
+    return false;
+  }
+
+  function remember(client: Client, identity: Identity): void {
+    identities.set(client, identity);
+    if (identity.kind === 'anonymous') return;
+    let clients = byPrincipal.get(identity.principal);
+    if (!clients) byPrincipal.set(identity.principal, (clients = new Set()));
+    clients.add(client);
+    const forget = () => {
+      clients.delete(client);
+      if (clients.size === 0 && byPrincipal.get(identity.principal) === clients) byPrincipal.delete(identity.principal);
+    };
+    (client.conn as Duplex).once('close', forget);
+  }
+
   internals = aedes as unknown as AedesInternals;
   const persistence = internals.persistence;
   retained = createRetainedStore((pattern) => persistence.createRetainedStream(pattern));
@@ -79,7 +160,10 @@ export async function startMqtt(opts: MqttOptions): Promise<MqttServer> {
     publish: (topic, payload) => new Promise((resolve, reject) => {
       aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err?: Error) => (err ? reject(err) : resolve()));
     }),
-    ...(opts.principalOf ? { principalOf: opts.principalOf } : {}),
+    principalOf: (clientId) => {
+      const client = internals?.clients[clientId];
+      return (client && identities.get(client)?.principalIdentifier) ?? opts.principalOf?.(clientId);
+    },
   });
   lifecycle = events;
   aedes.on('client', (client: Client) => events.connected(client, client.id, remoteAddress(client)));
@@ -121,8 +205,39 @@ export async function startMqtt(opts: MqttOptions): Promise<MqttServer> {
   const address = tcp.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
 
+  // MQTT over TLS. Client certificates are requested but not verified by OpenSSL against a CA
+  // list: auth.ts identifies a certificate by its registration here (the handshake has already
+  // proved the client holds its key) and refuses an unregistered one at CONNECT.
+  let tlsServer: ReturnType<typeof createTlsServer> | undefined;
+  let mqttsPort: number | undefined;
+  if (opts.tls) {
+    const server = createTlsServer({
+      key: opts.tls.keyPem, cert: opts.tls.certificatePem, requestCert: true, rejectUnauthorized: false,
+      minVersion: 'TLSv1.2', ciphers: MODERN_CIPHERS, honorCipherOrder: true, handshakeTimeout: 10_000,
+    }, (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      aedes.handle(socket);
+    });
+    server.on('tlsClientError', (err) => log.debug({ err: err.message }, 'mqtts handshake failed'));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.tls!.port, opts.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }).catch(async (err: unknown) => {
+      await new Promise((resolve) => tcp.close(resolve));
+      throw err;
+    });
+    const tlsAddress = server.address();
+    mqttsPort = typeof tlsAddress === 'object' && tlsAddress ? tlsAddress.port : opts.tls.port;
+    tlsServer = server;
+  }
+
   return {
     port,
+    mqttsPort,
     handleStream(stream, request) {
       aedes.handle(stream, request);
     },
@@ -132,11 +247,21 @@ export async function startMqtt(opts: MqttOptions): Promise<MqttServer> {
       });
     },
     connectedClients: () => aedes.connectedClients,
+    disconnectPrincipal(principal) {
+      const clients = [...(byPrincipal.get(principal) ?? [])];
+      for (const client of clients) {
+        events.noteReason(client, 'AUTH_ERROR');
+        client.close();
+      }
+      if (clients.length > 0) log.info({ principal, connections: clients.length }, 'credential no longer valid: connections closed');
+      return clients.length;
+    },
     retained: retainedStore,
     lifecycleCounters: events.counters,
     async close() {
       events.shuttingDown();
       await new Promise<void>((resolve) => {
+        tlsServer?.close();
         tcp.close(() => resolve());
         // aedes.close disconnects every client; destroy stragglers so close() cannot hang
         aedes.close(() => {
@@ -146,6 +271,39 @@ export async function startMqtt(opts: MqttOptions): Promise<MqttServer> {
       events.close(); // the broker is gone: what is still queued cannot be delivered
     },
   };
+}
+
+/** The credentials a CONNECT carries: the TLS client certificate, a username with a password. */
+function credentials(client: Client, username: string | undefined, password: Buffer | undefined): { certificate?: PresentedCertificate; username?: string; password?: string } {
+  const out: { certificate?: PresentedCertificate; username?: string; password?: string } = {};
+  if (client.conn instanceof TLSSocket) {
+    const peer = client.conn.getPeerCertificate();
+    if (peer && peer.raw) {
+      out.certificate = {
+        der: new Uint8Array(peer.raw), validFrom: new Date(peer.valid_from), validTo: new Date(peer.valid_to),
+        subject: distinguishedName(peer.subject), issuer: distinguishedName(peer.issuer), serialNumber: peer.serialNumber,
+      };
+    }
+  }
+  if (username !== undefined) out.username = username;
+  if (password !== undefined) out.password = password.toString('utf8');
+  return out;
+}
+
+/** OpenSSL's short attribute names → the names of AWS's certificate policy variables */
+const DN_NAMES: Record<string, string> = {
+  CN: 'CommonName', O: 'Organization', OU: 'OrganizationalUnit', C: 'Country', ST: 'State', L: 'Locality',
+  serialNumber: 'SerialNumber', title: 'Title', SN: 'Surname', GN: 'GivenName', initials: 'Initials',
+  pseudonym: 'Pseudonym', generationQualifier: 'GenerationQualifier', dnQualifier: 'DistinguishedNameQualifier',
+};
+
+function distinguishedName(dn: PeerCertificate['subject'] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(dn ?? {})) {
+    const name = DN_NAMES[key];
+    if (name !== undefined && value !== undefined) out[name] = Array.isArray(value) ? value.join(',') : String(value);
+  }
+  return out;
 }
 
 /** The client's IP address as AWS reports it: no port, IPv4 without the ::ffff: prefix. */

@@ -47,7 +47,7 @@ describeIfChromium('dashboard in a browser', () => {
       stdio: 'pipe',
     });
     dataDir = mkdtempSync(join(tmpdir(), 'iotcore-browser-'));
-    server = await startServer({ dataDir, httpPort: 0, mqttPort: 0, config: 'default', logLevel: 'silent' });
+    server = await startServer({ dataDir, httpPort: 0, mqttPort: 0, mqttsPort: 0, config: 'default', logLevel: 'silent', env: { IOT_ALLOW_ANONYMOUS: 'true' } });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,

@@ -10,7 +10,9 @@ export function tempDataDir(prefix = 'iotcore-test-'): { dir: string; remove(): 
 }
 
 export function startTestServer(dataDir: string, extra: StartOptions = {}): Promise<RunningServer> {
-  return startServer({ dataDir, httpPort: 0, mqttPort: 0, host: '127.0.0.1', logLevel: 'silent', ...extra });
+  // Integration tests of other features use the development mode (anonymous MQTT clients may do
+  // everything); security tests pass their own `env` (e.g. `{}`) and get authentication and policies.
+  return startServer({ dataDir, httpPort: 0, mqttPort: 0, mqttsPort: 0, host: '127.0.0.1', logLevel: 'silent', env: { IOT_ALLOW_ANONYMOUS: 'true' }, ...extra });
 }
 
 /** Polls until `check` returns a value that is not undefined, or fails after `timeoutMs`. */

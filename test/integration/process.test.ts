@@ -19,7 +19,8 @@ function startProcess(args: string[], env: Record<string, string> = {}): { child
   let output = '';
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'broker/main.ts'), ...args], {
     cwd: ROOT,
-    env: { ...process.env, IOT_LOG_LEVEL: 'warn', ...env },
+    // development mode (anonymous MQTT clients) and any free TLS port, like the other integration tests
+    env: { ...process.env, IOT_LOG_LEVEL: 'warn', IOT_ALLOW_ANONYMOUS: 'true', IOT_MQTTS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);

@@ -70,6 +70,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ configFile: p })).toThrow(/channels\.0\.channelName: name must match/);
   });
 
+  it('reads declared policies with a document object or text, and refuses a bad policy name or a missing document', () => {
+    const doc = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] };
+    const ok = file('policies.json', JSON.stringify({ policies: [{ policyName: 'as-object', policyDocument: doc }, { policyName: 'as.text', policyDocument: JSON.stringify(doc) }] }));
+    expect(loadConfig({ configFile: ok }).resources.policies).toEqual([{ policyName: 'as-object', policyDocument: doc }, { policyName: 'as.text', policyDocument: JSON.stringify(doc) }]);
+    const badName = file('policy-name.json', JSON.stringify({ policies: [{ policyName: 'has space', policyDocument: doc }] }));
+    expect(() => loadConfig({ configFile: badName })).toThrow(/policies\.0\.policyName: policyName must match/);
+    const noDoc = file('policy-doc.json', JSON.stringify({ policies: [{ policyName: 'p' }] }));
+    expect(() => loadConfig({ configFile: noDoc })).toThrow(/policies\.0\.policyDocument/);
+  });
+
   it('names ARNs after region us-east-1 and account 000000000000 unless IOT_REGION and IOT_ACCOUNT_ID say otherwise', () => {
     expect(loadConfig({}).server).toMatchObject({ region: 'us-east-1', accountId: '000000000000' });
     const config = loadConfig({ env: { IOT_REGION: 'eu-central-1', IOT_ACCOUNT_ID: '123456789012' } });
