@@ -10,6 +10,15 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
   ArchivedMessage,
+  ChannelDescription,
+  DatastoreDescription,
+  LoggingOptions,
+  Page,
+  PipelineDescription,
+  ResourceKind,
+  ResourceMeta,
+  ResourceStatistics,
+  Tag,
   ChannelDefinition,
   DatasetDefinition,
   DatasetResult,
@@ -20,19 +29,37 @@ import type {
   PipelineMessage,
   RowsEvent,
 } from './types.js';
-import type { ChannelCounters, ChannelOptions } from './channels/index.js';
-import { Channel, checkRetention } from './channels/index.js';
+import type { BatchPutMessageErrorEntry, ChannelCounters, ChannelOptions } from './channels/index.js';
+import { Channel, checkRetention, prepareBatch } from './channels/index.js';
 import type { ActivityCounters, CompiledPipeline } from './pipelines/index.js';
 import { compilePipeline, compileSingleActivity, decodePayload } from './pipelines/index.js';
 import type { RunnerCounters, RunnerOptions } from './pipelines/runner.js';
 import { ChannelRunner } from './pipelines/runner.js';
 import type { Database, DatabaseOptions } from './datastore/index.js';
 import { openDatabase } from './datastore/index.js';
-import { runDataset, validateDataset } from './datasets/index.js';
-import { AnalyticsError, notFound } from './errors.js';
+import { DatasetService } from './datasets/index.js';
+import { AnalyticsError, invalidRequest, notFound } from './errors.js';
 import { checkResourceName } from './names.js';
+import type { ArnScope } from './resources.js';
+import {
+  MAX_ACTIVITIES,
+  MAX_TAGS,
+  RESOURCE_LIMITS,
+  checkFileFormat,
+  checkLoggingOptions,
+  checkPartitions,
+  checkStorage,
+  checkTags,
+  echoRetention,
+  limitExceeded,
+  parseResourceArn,
+  resourceArn,
+  tagList,
+} from './resources.js';
+import type { PageRequest } from './paging.js';
+import { paginate } from './paging.js';
 import type { StoredDefinitions } from './definitions.js';
-import { DefinitionsFile, loadDefinitions } from './definitions.js';
+import { DefinitionsFile, emptyDefinitions, loadDefinitions } from './definitions.js';
 
 export interface AnalyticsOptions {
   dataDir: string;
@@ -46,7 +73,16 @@ export interface AnalyticsOptions {
   database?: DatabaseOptions;
   /** time limit of a dataset query (ms) */
   datasetTimeoutMs?: number;
+  /** region and account named in the resource ARNs (the broker's settings; defaults us-east-1, 000000000000) */
+  region?: string;
+  accountId?: string;
+  /** how often datastore retention runs (default 1 h; also once at open). Channels sweep themselves (channel.retentionCheckMs). */
+  retentionCheckMs?: number;
+  /** clock for retention and timestamps (tests); channels use it too unless channel.now is set */
+  now?: () => number;
 }
+
+const DAY_MS = 86_400_000;
 
 export interface PipelineCountersSnapshot {
   channelName: string;
@@ -59,6 +95,7 @@ export interface PipelineCountersSnapshot {
 export interface AnalyticsCounters {
   channels: Record<string, ChannelCounters & { processing: RunnerCounters }>;
   pipelines: Record<string, PipelineCountersSnapshot>;
+  /** writer counters plus retentionDeletedRows (rows removed by the retention sweep) */
   datastores: Record<string, Record<string, number>>;
   /** definitions found in the data directory that could not be restored at open */
   restoreErrors: number;
@@ -76,6 +113,8 @@ export interface Analytics extends EventEmitter {
   putDatastore(def: DatastoreDefinition): Promise<void>;
   putPipeline(def: PipelineDefinition): Promise<void>;
   putDataset(def: DatasetDefinition): Promise<void>;
+  /** the AWS dataset API: definitions, contents (versions, CSV), triggers, delivery */
+  readonly datasets: DatasetService;
   ingest(channelName: string, msgs: IncomingChannelMessage[]): Promise<void>;
   runDataset(datasetName: string): Promise<DatasetResult>;
   /** archived messages of a channel with receivedAt in [startTime, endTime) (SampleChannelData, replay) */
@@ -91,6 +130,39 @@ export interface Analytics extends EventEmitter {
   listDatasets(): string[];
   listPipelines(): string[];
   counters(): AnalyticsCounters;
+
+  // The AWS IoT Analytics control plane. Create refuses an existing name (409, with resourceId
+  // and resourceArn) and counts the account quotas (410); put*() above stays the idempotent upsert
+  // of configuration as code. Update keeps members it is not given. Delete refuses a channel or
+  // datastore a pipeline still uses. Times in the descriptions are epoch ms.
+  createChannel(def: ChannelDefinition): Promise<ChannelDescription>;
+  updateChannel(def: ChannelDefinition): Promise<void>;
+  deleteChannel(name: string): Promise<void>;
+  describeChannel(name: string, includeStatistics?: boolean): Promise<{ channel: ChannelDescription; statistics?: ResourceStatistics }>;
+  listChannelDescriptions(page?: PageRequest): Page<ChannelDescription>;
+  createDatastore(def: DatastoreDefinition): Promise<DatastoreDescription>;
+  updateDatastore(def: DatastoreDefinition): Promise<void>;
+  deleteDatastore(name: string): Promise<void>;
+  describeDatastore(name: string, includeStatistics?: boolean): Promise<{ datastore: DatastoreDescription; statistics?: ResourceStatistics }>;
+  listDatastoreDescriptions(page?: PageRequest): Page<DatastoreDescription>;
+  createPipeline(def: PipelineDefinition): Promise<PipelineDescription>;
+  updatePipeline(def: PipelineDefinition): Promise<void>;
+  deletePipeline(name: string): Promise<void>;
+  describePipeline(name: string): PipelineDescription;
+  listPipelineDescriptions(page?: PageRequest): Page<PipelineDescription>;
+  /** BatchPutMessage: per-message rule breaks come back as entries; the rest is archived before it resolves */
+  batchPutMessage(channelName: string, messages: unknown): Promise<BatchPutMessageErrorEntry[]>;
+  /** SampleChannelData: the newest `maxMessages` (1..10) raw messages in [startTime, endTime) */
+  sampleChannel(channelName: string, maxMessages: number, range?: { startTime?: number; endTime?: number }): Promise<ArchivedMessage[]>;
+  resourceArn(kind: ResourceKind, name: string): string;
+  tagResource(arn: string, tags: Tag[]): Promise<void>;
+  untagResource(arn: string, tagKeys: string[]): Promise<void>;
+  listTagsForResource(arn: string): Tag[];
+  putLoggingOptions(options: LoggingOptions): Promise<void>;
+  getLoggingOptions(): LoggingOptions | undefined;
+  /** Runs retention now: channel day partitions and datastore rows older than numberOfDays. */
+  sweepRetention(): Promise<void>;
+
   flush(): Promise<void>;
   close(): Promise<void>;
   on(event: 'rows', listener: (e: RowsEvent) => void): this;
@@ -116,8 +188,9 @@ export async function openAnalytics(opts: AnalyticsOptions): Promise<Analytics> 
 }
 
 class AnalyticsService extends EventEmitter implements Analytics {
-  private readonly defs: StoredDefinitions = { channels: {}, datastores: {}, pipelines: {}, datasets: {} };
+  private readonly defs: StoredDefinitions = emptyDefinitions();
   private readonly file: DefinitionsFile;
+  readonly datasets: DatasetService;
   private readonly channels = new Map<string, OpenChannel>();
   private readonly pipelines = new Map<string, CompiledPipeline>();
   /** channel name → pipelines reading it, rebuilt whenever a pipeline changes */
@@ -126,6 +199,10 @@ class AnalyticsService extends EventEmitter implements Analytics {
   private rowsWanted = false;
   private restoreErrors = 0;
   private closing: Promise<void> | null = null;
+  private readonly retentionDeletedRows = new Map<string, number>();
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private readonly arnScope: ArnScope;
+  private readonly now: () => number;
 
   constructor(
     private readonly opts: AnalyticsOptions,
@@ -133,6 +210,16 @@ class AnalyticsService extends EventEmitter implements Analytics {
   ) {
     super();
     this.file = new DefinitionsFile(opts.dataDir);
+    const defs = this.defs;
+    this.datasets = new DatasetService({
+      dataDir: opts.dataDir,
+      db,
+      // getters: restore() replaces defs.meta
+      store: { get datasets() { return defs.datasets; }, get meta() { return defs.meta.datasets; }, save: () => this.file.save(this.defs) },
+      ...(opts.datasetTimeoutMs === undefined ? {} : { timeoutMs: opts.datasetTimeoutMs }),
+    });
+    this.arnScope = { region: opts.region ?? 'us-east-1', accountId: opts.accountId ?? '000000000000' };
+    this.now = opts.now ?? Date.now;
     // Stored-row copies for the 'rows' event are only built once somebody listens.
     this.on('newListener', (event: string) => {
       if (event === 'rows' && !this.rowsWanted) {
@@ -144,6 +231,8 @@ class AnalyticsService extends EventEmitter implements Analytics {
 
   /** Re-creates the persisted resources; a pipeline that no longer compiles is skipped and counted. */
   async restore(stored: StoredDefinitions): Promise<void> {
+    this.defs.meta = stored.meta;
+    if (stored.loggingOptions) this.defs.loggingOptions = stored.loggingOptions;
     for (const def of Object.values(stored.datastores)) await this.putDatastore(def, false);
     for (const def of Object.values(stored.channels)) await this.putChannel(def, false);
     for (const def of Object.values(stored.pipelines)) {
@@ -153,31 +242,34 @@ class AnalyticsService extends EventEmitter implements Analytics {
         this.restoreErrors++;
       }
     }
-    for (const def of Object.values(stored.datasets)) {
-      try {
-        await this.putDataset(def, false);
-      } catch {
-        this.restoreErrors++;
-      }
-    }
+    Object.assign(this.defs.datasets, stored.datasets);
+    this.restoreErrors += await this.datasets.restore();
     // Nothing acknowledged is lost: messages archived but not processed before the last stop
     // (crash, kill) go through the pipelines now, once every pipeline is back.
     for (const { channel, runner } of this.channels.values()) {
       if (channel.lastSequence > channel.processedSeq) await runner.replay(channel.readAfter(channel.processedSeq));
     }
+    // datastore retention: once now, then periodically (channels run their own sweep)
+    void this.sweepDatastores().catch(() => undefined);
+    this.retentionTimer = setInterval(() => void this.sweepDatastores().catch(() => undefined), this.opts.retentionCheckMs ?? 3_600_000);
+    this.retentionTimer.unref();
   }
 
   async putChannel(def: ChannelDefinition, persist = true): Promise<void> {
     this.assertOpen();
     const name = checkResourceName(def?.channelName, 'channelName');
     checkRetention(def.retentionPeriod);
+    checkStorage(def.channelStorage, 'channelStorage', `channels/${name}/`);
+    const tags = def.tags === undefined ? undefined : checkTags(def.tags);
     const clean: ChannelDefinition = { channelName: name };
     if (def.retentionPeriod) clean.retentionPeriod = { ...def.retentionPeriod };
     const existing = this.channels.get(name);
+    const changed = JSON.stringify(this.defs.channels[name]) !== JSON.stringify(clean);
     if (existing) {
       await existing.channel.setRetention(clean.retentionPeriod);
     } else {
-      const channel = await Channel.open(this.opts.dataDir, clean, { ...this.opts.channel, fsync: this.opts.fsync });
+      const clock = this.opts.now ? { now: this.opts.now } : {};
+      const channel = await Channel.open(this.opts.dataDir, clean, { ...clock, ...this.opts.channel, fsync: this.opts.fsync });
       const runner = new ChannelRunner(name, () => this.byChannel.get(name) ?? [], (ds, rows, at) => this.writeRows(ds, rows, at), this.opts.runner);
       runner.startAt(channel.processedSeq);
       runner.onWatermark = (seq) => channel.markProcessed(seq);
@@ -185,6 +277,7 @@ class AnalyticsService extends EventEmitter implements Analytics {
       this.channels.set(name, { channel, runner });
     }
     this.defs.channels[name] = clean;
+    this.touch('channel', name, changed && persist, tags);
     if (persist) await this.file.save(this.defs);
   }
 
@@ -192,18 +285,41 @@ class AnalyticsService extends EventEmitter implements Analytics {
     this.assertOpen();
     const name = checkResourceName(def?.datastoreName, 'datastoreName');
     checkRetention(def.retentionPeriod);
+    checkStorage(def.datastoreStorage, 'datastoreStorage', 'the DuckDB database iotcore.duckdb');
+    const format = checkFileFormat(def.fileFormatConfiguration);
+    const partitions = checkPartitions(def.datastorePartitions);
+    const tags = def.tags === undefined ? undefined : checkTags(def.tags);
+    const previous = this.defs.datastores[name];
+    if (previous) {
+      // AWS: the file format and the partitions are fixed at creation
+      if (JSON.stringify(checkFileFormat(previous.fileFormatConfiguration)) !== JSON.stringify(format)) {
+        throw invalidRequest(`datastore "${name}": fileFormatConfiguration cannot be changed after creation`);
+      }
+      if (JSON.stringify(previous.datastorePartitions) !== JSON.stringify(partitions)) {
+        throw invalidRequest(`datastore "${name}": datastorePartitions cannot be changed after creation`);
+      }
+    }
     await this.db.ensureDatastore(def);
     const clean: DatastoreDefinition = { datastoreName: name };
     if (def.retentionPeriod) clean.retentionPeriod = { ...def.retentionPeriod };
+    if (format.parquetConfiguration) clean.fileFormatConfiguration = format;
+    if (partitions) clean.datastorePartitions = partitions;
+    const changed = JSON.stringify(previous) !== JSON.stringify(clean);
     this.defs.datastores[name] = clean;
+    this.touch('datastore', name, changed && persist, tags);
     if (this.rowsWanted) this.subscribeWriter(name);
     if (persist) await this.file.save(this.defs);
+    if (persist && changed && clean.retentionPeriod?.numberOfDays) await this.sweepDatastore(name);
   }
 
   /** Compiles first: an invalid definition throws and never replaces a working pipeline. A
    * replaced pipeline starts with fresh activity counters. */
   async putPipeline(def: PipelineDefinition, persist = true): Promise<void> {
     this.assertOpen();
+    if (Array.isArray(def?.pipelineActivities) && def.pipelineActivities.length > MAX_ACTIVITIES) {
+      throw limitExceeded(`a pipeline has at most ${MAX_ACTIVITIES} activities, got ${def.pipelineActivities.length}`);
+    }
+    const tags = def.tags === undefined ? undefined : checkTags(def.tags);
     const compiled = compilePipeline(def);
     if (!this.channels.has(compiled.channelName)) throw notFound(`pipeline "${compiled.pipelineName}": channel "${compiled.channelName}" does not exist`);
     if (!this.defs.datastores[compiled.datastoreName]) {
@@ -211,16 +327,16 @@ class AnalyticsService extends EventEmitter implements Analytics {
     }
     this.pipelines.set(compiled.pipelineName, compiled);
     this.reindex();
-    this.defs.pipelines[compiled.pipelineName] = structuredClone(def);
+    const clean: PipelineDefinition = { pipelineName: compiled.pipelineName, pipelineActivities: structuredClone(def.pipelineActivities) };
+    const changed = JSON.stringify(this.defs.pipelines[compiled.pipelineName]) !== JSON.stringify(clean);
+    this.defs.pipelines[compiled.pipelineName] = clean;
+    this.touch('pipeline', compiled.pipelineName, changed && persist, tags);
     if (persist) await this.file.save(this.defs);
   }
 
-  async putDataset(def: DatasetDefinition, persist = true): Promise<void> {
+  async putDataset(def: DatasetDefinition): Promise<void> {
     this.assertOpen();
-    const name = checkResourceName(def?.datasetName, 'datasetName');
-    validateDataset(def);
-    this.defs.datasets[name] = structuredClone(def);
-    if (persist) await this.file.save(this.defs);
+    await this.datasets.put(def);
   }
 
   async ingest(channelName: string, msgs: IncomingChannelMessage[]): Promise<void> {
@@ -238,9 +354,7 @@ class AnalyticsService extends EventEmitter implements Analytics {
 
   async runDataset(datasetName: string): Promise<DatasetResult> {
     this.assertOpen();
-    const def = this.defs.datasets[datasetName];
-    if (!def) throw notFound(`dataset "${datasetName}" does not exist`);
-    return runDataset(def, this.db, this.opts.datasetTimeoutMs === undefined ? {} : { timeoutMs: this.opts.datasetTimeoutMs });
+    return this.datasets.runNow(datasetName);
   }
 
   readChannel(channelName: string, range: { startTime?: number; endTime?: number } = {}): AsyncGenerator<ArchivedMessage> {
@@ -283,7 +397,7 @@ class AnalyticsService extends EventEmitter implements Analytics {
     return this.defs.pipelines[name] && structuredClone(this.defs.pipelines[name]);
   }
   getDataset(name: string): DatasetDefinition | undefined {
-    return this.defs.datasets[name] && structuredClone(this.defs.datasets[name]);
+    return this.datasets.find(name);
   }
 
   listChannels(): string[] {
@@ -293,10 +407,307 @@ class AnalyticsService extends EventEmitter implements Analytics {
     return Object.keys(this.defs.datastores).sort();
   }
   listDatasets(): string[] {
-    return Object.keys(this.defs.datasets).sort();
+    return this.datasets.names();
   }
   listPipelines(): string[] {
     return [...this.pipelines.keys()].sort();
+  }
+
+  // ---- control plane (AWS IoT Analytics API) ----
+
+  async createChannel(def: ChannelDefinition): Promise<ChannelDescription> {
+    const name = checkResourceName(def?.channelName, 'channelName');
+    this.refuseExisting('channel', this.defs.channels[name] ? name : undefined);
+    if (this.channels.size >= RESOURCE_LIMITS.channel) throw limitExceeded(`at most ${RESOURCE_LIMITS.channel} channels per account`);
+    await this.putChannel(def);
+    return this.channelDescription(name);
+  }
+
+  async updateChannel(def: ChannelDefinition): Promise<void> {
+    const name = checkResourceName(def?.channelName, 'channelName');
+    const previous = this.requireDef('channel', name, this.defs.channels[name]);
+    await this.putChannel({ ...def, retentionPeriod: def.retentionPeriod ?? previous.retentionPeriod });
+  }
+
+  async deleteChannel(name: string): Promise<void> {
+    this.assertOpen();
+    this.requireDef('channel', name, this.defs.channels[name]);
+    this.refuseInUse('channel', name, [...this.pipelines.values()].filter((p) => p.channelName === name));
+    const ch = this.channels.get(name)!;
+    this.channels.delete(name); // ingest() now answers not found; CreateChannel still 409 until it is gone
+    // what was accepted is written and drained before the archive goes away
+    await ch.channel.close();
+    await ch.runner.drain();
+    await ch.channel.remove();
+    delete this.defs.channels[name];
+    delete this.defs.meta.channels[name];
+    await this.file.save(this.defs);
+  }
+
+  async describeChannel(name: string, includeStatistics = false): Promise<{ channel: ChannelDescription; statistics?: ResourceStatistics }> {
+    const channel = this.channelDescription(name);
+    if (!includeStatistics) return { channel };
+    const bytes = await this.channels.get(name)!.channel.archiveSizeBytes();
+    return { channel, statistics: { size: { estimatedSizeInBytes: bytes, estimatedOn: this.now() } } };
+  }
+
+  listChannelDescriptions(page: PageRequest = {}): Page<ChannelDescription> {
+    return this.page(this.listChannels(), page, (n) => this.channelDescription(n));
+  }
+
+  async createDatastore(def: DatastoreDefinition): Promise<DatastoreDescription> {
+    const name = checkResourceName(def?.datastoreName, 'datastoreName');
+    // DuckDB table names ignore case: "Readings" and "readings" would share one table
+    this.refuseExisting('datastore', Object.keys(this.defs.datastores).find((n) => n.toLowerCase() === name.toLowerCase()));
+    if (Object.keys(this.defs.datastores).length >= RESOURCE_LIMITS.datastore) throw limitExceeded(`at most ${RESOURCE_LIMITS.datastore} datastores per account`);
+    await this.putDatastore(def);
+    return this.datastoreDescription(name);
+  }
+
+  async updateDatastore(def: DatastoreDefinition): Promise<void> {
+    const name = checkResourceName(def?.datastoreName, 'datastoreName');
+    const previous = this.requireDef('datastore', name, this.defs.datastores[name]);
+    await this.putDatastore({
+      ...previous,
+      datastoreStorage: def.datastoreStorage,
+      retentionPeriod: def.retentionPeriod ?? previous.retentionPeriod,
+      fileFormatConfiguration: def.fileFormatConfiguration ?? previous.fileFormatConfiguration,
+    });
+  }
+
+  async deleteDatastore(name: string): Promise<void> {
+    this.assertOpen();
+    this.requireDef('datastore', name, this.defs.datastores[name]);
+    this.refuseInUse('datastore', name, [...this.pipelines.values()].filter((p) => p.datastoreName === name));
+    delete this.defs.datastores[name];
+    delete this.defs.meta.datastores[name];
+    this.subscribedWriters.delete(name);
+    this.retentionDeletedRows.delete(name);
+    await this.file.save(this.defs);
+    await this.db.dropDatastore(name);
+  }
+
+  async describeDatastore(name: string, includeStatistics = false): Promise<{ datastore: DatastoreDescription; statistics?: ResourceStatistics }> {
+    const datastore = this.datastoreDescription(name);
+    if (!includeStatistics) return { datastore };
+    const bytes = await this.db.estimatedSizeBytes(name);
+    return { datastore, statistics: { size: { estimatedSizeInBytes: bytes, estimatedOn: this.now() } } };
+  }
+
+  listDatastoreDescriptions(page: PageRequest = {}): Page<DatastoreDescription> {
+    return this.page(this.listDatastores(), page, (n) => this.datastoreDescription(n));
+  }
+
+  async createPipeline(def: PipelineDefinition): Promise<PipelineDescription> {
+    const name = checkResourceName(def?.pipelineName, 'pipelineName');
+    this.refuseExisting('pipeline', this.defs.pipelines[name] ? name : undefined);
+    if (this.pipelines.size >= RESOURCE_LIMITS.pipeline) throw limitExceeded(`at most ${RESOURCE_LIMITS.pipeline} pipelines per account`);
+    await this.putPipeline(def);
+    return this.describePipeline(name);
+  }
+
+  async updatePipeline(def: PipelineDefinition): Promise<void> {
+    const name = checkResourceName(def?.pipelineName, 'pipelineName');
+    this.requireDef('pipeline', name, this.defs.pipelines[name]);
+    await this.putPipeline(def);
+  }
+
+  async deletePipeline(name: string): Promise<void> {
+    this.assertOpen();
+    this.requireDef('pipeline', name, this.defs.pipelines[name]);
+    // messages in flight finish with the compiled chain they started with
+    this.pipelines.delete(name);
+    this.reindex();
+    delete this.defs.pipelines[name];
+    delete this.defs.meta.pipelines[name];
+    await this.file.save(this.defs);
+  }
+
+  describePipeline(name: string): PipelineDescription {
+    const def = this.requireDef('pipeline', name, this.defs.pipelines[name]);
+    const meta = this.metaOf('pipeline', name);
+    return {
+      name,
+      arn: this.resourceArn('pipeline', name),
+      activities: structuredClone(def.pipelineActivities),
+      reprocessingSummaries: [],
+      creationTime: meta.creationTime,
+      lastUpdateTime: meta.lastUpdateTime,
+    };
+  }
+
+  listPipelineDescriptions(page: PageRequest = {}): Page<PipelineDescription> {
+    return this.page(this.listPipelines(), page, (n) => this.describePipeline(n));
+  }
+
+  async batchPutMessage(channelName: string, messages: unknown): Promise<BatchPutMessageErrorEntry[]> {
+    this.assertOpen();
+    if (typeof channelName !== 'string' || !this.channels.has(channelName)) throw notFound(`channel "${String(channelName)}" does not exist`);
+    const { accepted, errors } = prepareBatch(messages, this.now());
+    if (accepted.length > 0) await this.ingest(channelName, accepted);
+    return errors;
+  }
+
+  async sampleChannel(channelName: string, maxMessages: number, range: { startTime?: number; endTime?: number } = {}): Promise<ArchivedMessage[]> {
+    this.assertOpen();
+    const ch = this.channels.get(channelName);
+    if (!ch) throw notFound(`channel "${channelName}" does not exist`);
+    if (!Number.isInteger(maxMessages) || maxMessages < 1 || maxMessages > 10) throw invalidRequest(`maxMessages must be 1..10, got ${maxMessages}`);
+    if (range.startTime !== undefined && range.endTime !== undefined && range.startTime >= range.endTime) {
+      throw invalidRequest('startTime must be before endTime');
+    }
+    return ch.channel.sample(maxMessages, range);
+  }
+
+  resourceArn(kind: ResourceKind, name: string): string {
+    return resourceArn(this.arnScope, kind, name);
+  }
+
+  async tagResource(arn: string, tags: Tag[]): Promise<void> {
+    const { kind, name } = this.resolveArn(arn);
+    const add = checkTags(tags, false);
+    const meta = this.metaOf(kind, name);
+    const merged = { ...meta.tags, ...add };
+    if (Object.keys(merged).length > MAX_TAGS) throw limitExceeded(`a resource can have at most ${MAX_TAGS} tags`);
+    meta.tags = merged;
+    await this.file.save(this.defs);
+  }
+
+  async untagResource(arn: string, tagKeys: string[]): Promise<void> {
+    const { kind, name } = this.resolveArn(arn);
+    if (!Array.isArray(tagKeys) || tagKeys.length < 1 || tagKeys.length > MAX_TAGS) throw invalidRequest(`tagKeys must hold 1..${MAX_TAGS} keys`);
+    const meta = this.metaOf(kind, name);
+    for (const key of tagKeys) delete meta.tags[key];
+    await this.file.save(this.defs);
+  }
+
+  listTagsForResource(arn: string): Tag[] {
+    const { kind, name } = this.resolveArn(arn);
+    return tagList(this.metaOf(kind, name).tags);
+  }
+
+  async putLoggingOptions(options: LoggingOptions): Promise<void> {
+    this.assertOpen();
+    this.defs.loggingOptions = checkLoggingOptions(options);
+    await this.file.save(this.defs);
+  }
+
+  getLoggingOptions(): LoggingOptions | undefined {
+    return this.defs.loggingOptions && { ...this.defs.loggingOptions };
+  }
+
+  async sweepRetention(): Promise<void> {
+    this.assertOpen();
+    for (const { channel } of this.channels.values()) await channel.applyRetention();
+    await this.sweepDatastores();
+  }
+
+  /** Deletes rows whose `__dt` lies in a UTC day wholly older than numberOfDays, as the channel
+   * archive drops whole day partitions; today's rows are never touched. */
+  private async sweepDatastores(): Promise<void> {
+    for (const name of Object.keys(this.defs.datastores)) await this.sweepDatastore(name);
+  }
+
+  private async sweepDatastore(name: string): Promise<void> {
+    const days = this.defs.datastores[name]?.retentionPeriod?.numberOfDays;
+    if (!days || this.closing) return;
+    const cutoff = this.now() - days * DAY_MS;
+    const deleted = await this.db.deleteRowsBefore(name, cutoff - (cutoff % DAY_MS));
+    if (deleted > 0) this.retentionDeletedRows.set(name, (this.retentionDeletedRows.get(name) ?? 0) + deleted);
+  }
+
+  private channelDescription(name: string): ChannelDescription {
+    const def = this.requireDef('channel', name, this.channels.has(name) ? this.defs.channels[name] : undefined);
+    const meta = this.metaOf('channel', name);
+    const d: ChannelDescription = {
+      name,
+      arn: this.resourceArn('channel', name),
+      status: 'ACTIVE',
+      storage: { serviceManagedS3: {} },
+      retentionPeriod: echoRetention(def.retentionPeriod),
+      creationTime: meta.creationTime,
+      lastUpdateTime: meta.lastUpdateTime,
+    };
+    const last = this.lastArrival('channel', name);
+    if (last) d.lastMessageArrivalTime = last;
+    return d;
+  }
+
+  private datastoreDescription(name: string): DatastoreDescription {
+    const def = this.requireDef('datastore', name, this.defs.datastores[name]);
+    const meta = this.metaOf('datastore', name);
+    const d: DatastoreDescription = {
+      name,
+      arn: this.resourceArn('datastore', name),
+      status: 'ACTIVE',
+      storage: { serviceManagedS3: {} },
+      retentionPeriod: echoRetention(def.retentionPeriod),
+      creationTime: meta.creationTime,
+      lastUpdateTime: meta.lastUpdateTime,
+      fileFormatConfiguration: checkFileFormat(def.fileFormatConfiguration),
+    };
+    if (def.datastorePartitions) d.datastorePartitions = structuredClone(def.datastorePartitions);
+    const last = this.lastArrival('datastore', name);
+    if (last) d.lastMessageArrivalTime = last;
+    return d;
+  }
+
+  /** Newest arrival (channel) or commit (datastore) time, folded into the metadata. */
+  private lastArrival(kind: 'channel' | 'datastore', name: string): number | undefined {
+    const meta = this.metaOf(kind, name);
+    let live = 0;
+    try {
+      live = kind === 'channel' ? (this.channels.get(name)?.channel.counters().lastMessageArrivalTime ?? 0) : (this.db.writer(name).counters().lastCommitAt ?? 0);
+    } catch {
+      // closed database: the stored value stands
+    }
+    if (live > (meta.lastMessageArrivalTime ?? 0)) meta.lastMessageArrivalTime = live;
+    return meta.lastMessageArrivalTime;
+  }
+
+  private page<T>(names: string[], req: PageRequest, describe: (name: string) => T): Page<T> {
+    const p = paginate(names, (n) => n, req);
+    return p.nextToken === undefined ? { items: p.items.map(describe) } : { items: p.items.map(describe), nextToken: p.nextToken };
+  }
+
+  private metaOf(kind: ResourceKind, name: string): ResourceMeta {
+    const table = this.defs.meta[`${kind}s`];
+    table[name] ??= { creationTime: this.now(), lastUpdateTime: this.now(), tags: {} };
+    return table[name];
+  }
+
+  /** Records a put: a new resource gets its creation time, a changed one its update time (a
+   * restore changes nothing). */
+  private touch(kind: ResourceKind, name: string, changed: boolean, tags: Record<string, string> | undefined): void {
+    const existed = this.defs.meta[`${kind}s`][name] !== undefined;
+    const meta = this.metaOf(kind, name);
+    if (existed && changed) meta.lastUpdateTime = this.now();
+    if (tags) meta.tags = tags;
+  }
+
+  private refuseExisting(kind: ResourceKind, existing: string | undefined): void {
+    if (existing === undefined) return;
+    const arn = this.resourceArn(kind, existing);
+    throw new AnalyticsError('ResourceAlreadyExistsException', `${kind} "${existing}" already exists`, { details: { resourceId: existing, resourceArn: arn } });
+  }
+
+  private requireDef<T>(kind: ResourceKind, name: string, def: T | undefined): T {
+    if (def === undefined) throw notFound(`${kind} "${name}" does not exist`);
+    return def;
+  }
+
+  private refuseInUse(kind: 'channel' | 'datastore', name: string, users: CompiledPipeline[]): void {
+    if (users.length === 0) return;
+    const names = users.map((p) => p.pipelineName).sort().join(', ');
+    throw invalidRequest(`${kind} "${name}" is used by pipeline(s) ${names}; delete those pipelines or point them elsewhere (UpdatePipeline) first`);
+  }
+
+  private resolveArn(arn: string): { kind: ResourceKind; name: string } {
+    const r = parseResourceArn(this.arnScope, arn);
+    if (!r) throw invalidRequest(`resourceArn ${JSON.stringify(arn)} is not an IoT Analytics ARN of this server (arn:aws:iotanalytics:${this.arnScope.region}:${this.arnScope.accountId}:<channel|datastore|pipeline|dataset>/<name>)`);
+    const defs = { channel: this.defs.channels, datastore: this.defs.datastores, pipeline: this.defs.pipelines, dataset: this.defs.datasets }[r.kind];
+    this.requireDef(r.kind, r.name, defs[r.name]);
+    return r;
   }
 
   counters(): AnalyticsCounters {
@@ -310,7 +721,7 @@ class AnalyticsService extends EventEmitter implements Analytics {
     const datastores: AnalyticsCounters['datastores'] = {};
     for (const name of Object.keys(this.defs.datastores)) {
       try {
-        datastores[name] = this.db.writer(name).counters();
+        datastores[name] = { ...this.db.writer(name).counters(), retentionDeletedRows: this.retentionDeletedRows.get(name) ?? 0 };
       } catch {
         // closed database: no writer counters to report
       }
@@ -333,12 +744,17 @@ class AnalyticsService extends EventEmitter implements Analytics {
   }
 
   private async doClose(): Promise<void> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await this.datasets.close().catch(() => undefined);
     const open = [...this.channels.values()];
     // Close the archives first (flushing them), then let the runners finish, then persist the
     // processed watermarks (now final), then the database.
     await Promise.allSettled(open.map((c) => c.channel.close()));
     await Promise.allSettled(open.map((c) => c.runner.drain()));
     await Promise.allSettled(open.map((c) => c.channel.saveProcessed()));
+    // arrival times survive a restart through the metadata
+    for (const name of Object.keys(this.defs.channels)) this.lastArrival('channel', name);
+    for (const name of Object.keys(this.defs.datastores)) this.lastArrival('datastore', name);
     await this.file.save(this.defs).catch(() => undefined);
     await this.db.close();
   }

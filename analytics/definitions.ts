@@ -3,19 +3,23 @@
 // (temp file + rename) after each change; small, so rewriting it whole is fine.
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ChannelDefinition, DatasetDefinition, DatastoreDefinition, PipelineDefinition } from './types.js';
+import type { ChannelDefinition, DatasetDefinition, DatastoreDefinition, LoggingOptions, PipelineDefinition, ResourceMeta } from './types.js';
 
 export interface StoredDefinitions {
   channels: Record<string, ChannelDefinition>;
   datastores: Record<string, DatastoreDefinition>;
   pipelines: Record<string, PipelineDefinition>;
   datasets: Record<string, DatasetDefinition>;
+  /** creation/update times, tags, last arrival per resource (files from before it get fresh ones) */
+  meta: { channels: Record<string, ResourceMeta>; datastores: Record<string, ResourceMeta>; pipelines: Record<string, ResourceMeta>; datasets: Record<string, ResourceMeta> };
+  /** PutLoggingOptions, stored and echoed only */
+  loggingOptions?: LoggingOptions;
 }
 
 const FILE = 'analytics-definitions.json';
 
 export function emptyDefinitions(): StoredDefinitions {
-  return { channels: {}, datastores: {}, pipelines: {}, datasets: {} };
+  return { channels: {}, datastores: {}, pipelines: {}, datasets: {}, meta: { channels: {}, datastores: {}, pipelines: {}, datasets: {} } };
 }
 
 export async function loadDefinitions(dataDir: string): Promise<StoredDefinitions> {
@@ -26,7 +30,8 @@ export async function loadDefinitions(dataDir: string): Promise<StoredDefinition
     return emptyDefinitions();
   }
   const v = JSON.parse(text) as Partial<StoredDefinitions>;
-  return { ...emptyDefinitions(), ...v };
+  const empty = emptyDefinitions();
+  return { ...empty, ...v, meta: { ...empty.meta, ...v.meta } };
 }
 
 /** Saves are serialised so an older snapshot can never overwrite a newer one. */

@@ -10,7 +10,7 @@ export const ANALYTICS_ERRORS = {
   },
   ResourceNotFoundException: {
     statusCode: 404,
-    description: 'A named channel, pipeline, datastore or dataset does not exist.',
+    description: 'A named channel, pipeline, datastore or dataset does not exist (DescribeLoggingOptions: none were set).',
   },
   ResourceAlreadyExistsException: {
     statusCode: 409,
@@ -44,12 +44,15 @@ export type AnalyticsErrorCode = keyof typeof ANALYTICS_ERRORS;
 export class AnalyticsError extends Error {
   readonly code: AnalyticsErrorCode;
   readonly statusCode: number;
+  /** extra members of the AWS error body (ResourceAlreadyExistsException: resourceId, resourceArn) */
+  readonly details: Readonly<Record<string, string>> | undefined;
 
-  constructor(code: AnalyticsErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: AnalyticsErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, string> }) {
     super(message, options);
     this.name = 'AnalyticsError';
     this.code = code;
     this.statusCode = ANALYTICS_ERRORS[code].statusCode;
+    this.details = options?.details;
   }
 }
 

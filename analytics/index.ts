@@ -21,7 +21,23 @@ export type {
   PipelineMessage,
   RowsEvent,
   DatasetResult,
+  ResourceStorage,
+  Tag,
+  FileFormatConfiguration,
+  DatastorePartitions,
+  ResourceKind,
+  ResourceMeta,
+  ResourceStatistics,
+  ChannelDescription,
+  DatastoreDescription,
+  PipelineDescription,
+  Page,
+  LoggingOptions,
 } from './types.js';
+export type { BatchPutMessageErrorEntry } from './channels/index.js';
+export type { PageRequest } from './paging.js';
+export { paginate, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './paging.js';
+export { RESOURCE_LIMITS, MAX_ACTIVITIES, parseResourceArn } from './resources.js';
 
 export { AnalyticsError, ANALYTICS_ERRORS, isAnalyticsError } from './errors.js';
 export type { AnalyticsErrorCode } from './errors.js';
@@ -31,6 +47,9 @@ export type { ChannelOptions, ChannelCounters } from './channels/index.js';
 export type { RunnerOptions, RunnerCounters } from './pipelines/runner.js';
 export type { ActivityCounters } from './pipelines/index.js';
 export type { DatabaseOptions } from './datastore/index.js';
+
+// Datasets behind the AWS API (contents, triggers, delivery).
+export type { DatasetService, DatasetCounters, ContentVersion, ContentState, VersionSelector } from './datasets/index.js';
 
 // Validation without side effects (config checks, RunPipelineActivity, BatchPutMessage).
 export { compilePipeline, compileSingleActivity, isValidFieldName, duplicateFieldNames } from './pipelines/index.js';

@@ -7,9 +7,27 @@ export interface RetentionPeriod {
   numberOfDays?: number;
 }
 
+/** Where a resource's data lives. Only `serviceManagedS3` (our data directory) exists here;
+ * `customerManagedS3` (and the datastore's SiteWise variant) are refused with a message. */
+export interface ResourceStorage {
+  serviceManagedS3?: Record<string, never>;
+  customerManagedS3?: { bucket: string; keyPrefix?: string; roleArn: string };
+  iotSiteWiseMultiLayerStorage?: unknown;
+}
+
+/** AWS tag list entry (CreateX `tags`, TagResource). */
+export interface Tag {
+  key: string;
+  value: string;
+}
+
 export interface ChannelDefinition {
   channelName: string;
   retentionPeriod?: RetentionPeriod;
+  /** accepted for API compatibility; only service-managed storage exists */
+  channelStorage?: ResourceStorage;
+  /** initial tags (create / config); kept in the resource metadata, not in the definition */
+  tags?: Tag[];
 }
 
 /** One pipeline activity: exactly one member set, as in the AWS API. */
@@ -27,16 +45,58 @@ export interface PipelineActivity {
 export interface PipelineDefinition {
   pipelineName: string;
   pipelineActivities: PipelineActivity[];
+  tags?: Tag[];
+}
+
+/** CreateDatastore `fileFormatConfiguration`: accepted, validated and echoed; rows are stored in
+ * DuckDB whichever format is named. */
+export interface FileFormatConfiguration {
+  jsonConfiguration?: Record<string, never>;
+  parquetConfiguration?: { schemaDefinition?: { columns?: { name: string; type: string }[] } };
+}
+
+/** CreateDatastore `datastorePartitions`: accepted, validated and echoed (no physical layout yet). */
+export interface DatastorePartitions {
+  partitions?: (
+    | { attributePartition: { attributeName: string } }
+    | { timestampPartition: { attributeName: string; timestampFormat?: string } }
+  )[];
 }
 
 export interface DatastoreDefinition {
   datastoreName: string;
   retentionPeriod?: RetentionPeriod;
+  datastoreStorage?: ResourceStorage;
+  fileFormatConfiguration?: FileFormatConfiguration;
+  datastorePartitions?: DatastorePartitions;
+  tags?: Tag[];
 }
 
+/** A dataset as CreateDataset takes it (spec §5.1); containerAction and IoT Events delivery are refused. */
 export interface DatasetDefinition {
   datasetName: string;
-  actions: { actionName: string; queryAction: { sqlQuery: string } }[];
+  actions: DatasetAction[];
+  triggers?: DatasetTrigger[];
+  contentDeliveryRules?: DatasetContentDeliveryRule[];
+  retentionPeriod?: RetentionPeriod;
+  versioningConfiguration?: { unlimited?: boolean; maxVersions?: number };
+  lateDataRules?: { ruleName?: string; ruleConfiguration: { deltaTimeSessionWindowConfiguration?: { timeoutInMinutes: number } } }[];
+}
+
+export interface DatasetAction {
+  actionName: string;
+  queryAction: { sqlQuery: string; filters?: { deltaTime: { offsetSeconds: number; timeExpression: string } }[] };
+}
+
+/** `schedule` (rate/cron) or `dataset` (run after that dataset's content SUCCEEDED). */
+export interface DatasetTrigger {
+  schedule?: { expression: string };
+  dataset?: { name: string };
+}
+
+export interface DatasetContentDeliveryRule {
+  entryName?: string;
+  destination: { s3DestinationConfiguration?: { bucket: string; key: string; glueConfiguration?: { tableName: string; databaseName: string }; roleArn?: string } };
 }
 
 /** A raw message as a channel receives it (from a rule action or BatchPutMessage). */
@@ -80,4 +140,73 @@ export interface DatasetResult {
   rows: unknown[][];
   /** epoch ms */
   ranAt: number;
+}
+
+/** The control-plane resource kinds; each has an ARN arn:aws:iotanalytics:<region>:<account>:<kind>/<name>. */
+export type ResourceKind = 'channel' | 'datastore' | 'pipeline' | 'dataset';
+
+/** What the API reports about a resource besides its definition; persisted with the definitions. */
+export interface ResourceMeta {
+  /** epoch ms */
+  creationTime: number;
+  /** epoch ms of the last change of the definition */
+  lastUpdateTime: number;
+  /** tag key → value (at most 50) */
+  tags: Record<string, string>;
+  /** epoch ms of the newest message (channel) or committed row (datastore), kept across restarts */
+  lastMessageArrivalTime?: number;
+}
+
+/** `statistics` of DescribeChannel / DescribeDatastore with includeStatistics (times epoch ms). */
+export interface ResourceStatistics {
+  size: { estimatedSizeInBytes: number; estimatedOn: number };
+}
+
+/** DescribeChannel's `channel` (times epoch ms; the HTTP layer converts them to seconds). */
+export interface ChannelDescription {
+  name: string;
+  arn: string;
+  status: 'ACTIVE';
+  storage: ResourceStorage;
+  retentionPeriod: RetentionPeriod;
+  creationTime: number;
+  lastUpdateTime: number;
+  lastMessageArrivalTime?: number;
+}
+
+/** DescribeDatastore's `datastore` (times epoch ms). */
+export interface DatastoreDescription {
+  name: string;
+  arn: string;
+  status: 'ACTIVE';
+  storage: ResourceStorage;
+  retentionPeriod: RetentionPeriod;
+  creationTime: number;
+  lastUpdateTime: number;
+  lastMessageArrivalTime?: number;
+  fileFormatConfiguration: FileFormatConfiguration;
+  datastorePartitions?: DatastorePartitions;
+}
+
+/** DescribePipeline's `pipeline` (times epoch ms). */
+export interface PipelineDescription {
+  name: string;
+  arn: string;
+  activities: PipelineActivity[];
+  reprocessingSummaries: { id: string; status: string; creationTime: number }[];
+  creationTime: number;
+  lastUpdateTime: number;
+}
+
+/** A page of a List operation: `nextToken` is present while more items follow. */
+export interface Page<T> {
+  items: T[];
+  nextToken?: string;
+}
+
+/** PutLoggingOptions / DescribeLoggingOptions: stored and echoed; they do not change our logging. */
+export interface LoggingOptions {
+  roleArn: string;
+  level: 'ERROR';
+  enabled: boolean;
 }

@@ -9,6 +9,7 @@ export const BROKER_ERRORS = {
   ReservedTopic: { statusCode: 403, description: 'A client published to a reserved topic ($SYS/..., a lifecycle event topic $aws/events/..., or a shadow response topic such as $aws/things/<thing>/shadow/update/accepted).' },
   IngestFailed: { statusCode: 503, description: 'A rule action could not durably accept the message (e.g. the channel archive write failed); the message is not acknowledged and the client is disconnected so it redelivers.' },
   NotFound: { statusCode: 404, description: 'No route or resource with that name.' },
+  DatasetContentUrlInvalid: { statusCode: 403, description: 'A dataset content URL (/api/dataset-content/...) has expired (URLs live 2 hours), lacks its expires/signature parameters or was altered; call GetDatasetContent again for a fresh dataURI.' },
   InvalidRequestException: { statusCode: 400, description: 'The HTTP request is malformed (bad JSON, wrong types).' },
   InternalFailureException: { statusCode: 500, description: 'An unexpected server error; the log has the details.' },
   ServiceUnavailableException: { statusCode: 503, description: 'The server is starting or stopping, or the dashboard bundle has not been built.' },

@@ -15,6 +15,8 @@ import { carriesSigV4, createSigV4Verifier } from './identity/sigv4.js';
 import { attachWebSockets } from './http/websocket.js';
 import { healthRoutes } from './http/routes/health.js';
 import { datasetRoutes } from './http/routes/datasets.js';
+import { createContentUrlSigner, datasetContentRoutes, serverBaseUrl } from './http/routes/dataset-content.js';
+import { iotAnalyticsDatasetRoutes } from './http/routes/iotanalytics-datasets.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
 import { iotRulesRoutes } from './http/routes/iot-rules.js';
 import { iotRegistryRoutes } from './http/routes/iot-registry.js';
@@ -25,6 +27,10 @@ import { applyDeclaredPolicies, openPolicyStore } from './identity/policies.js';
 import { iotPolicyRoutes } from './http/routes/iot-policies.js';
 import { applyDeclaredRegistry, openRegistry } from './registry/index.js';
 import { iotDataRoutes } from './http/routes/iot-data.js';
+import { iotAnalyticsChannelRoutes } from './http/routes/iotanalytics-channels.js';
+import { iotAnalyticsDatastoreRoutes } from './http/routes/iotanalytics-datastores.js';
+import { iotAnalyticsPipelineRoutes } from './http/routes/iotanalytics-pipelines.js';
+import { iotAnalyticsMiscRoutes } from './http/routes/iotanalytics-misc.js';
 import { iotRetainedRoutes } from './http/routes/iot-retained.js';
 import { iotEndpointRoutes } from './http/routes/iot-endpoint.js';
 import { openShadowService } from './shadows/index.js';
@@ -90,7 +96,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const cleanup: (() => Promise<void> | void)[] = [];
   let ready = false;
   try {
-    const analytics = await openAnalytics({ dataDir: settings.dataDir, fsync: settings.fsync });
+    const analytics = await openAnalytics({ dataDir: settings.dataDir, fsync: settings.fsync, region: settings.region, accountId: settings.accountId });
     cleanup.unshift(() => analytics.close());
     // the device registry: the journal replayed, then the configuration's things, types, groups
     const registry = openRegistry(settings.dataDir, { region: settings.region, accountId: settings.accountId, fsync: settings.fsync });
@@ -154,17 +160,24 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     cleanup.unshift(() => live.close());
 
     const metrics = createMetrics(metricSources({ ingest, mqtt: mqttServer, rules, analytics, live, http: httpDelivery, auth: auth.counters }));
+    // dataset content URLs name the port we actually listen on (known once listening)
+    const listeningPort = (): number => {
+      const a = http.server.address();
+      return typeof a === 'object' && a ? a.port : settings.httpPort;
+    };
+    const contentUrls = createContentUrlSigner(settings.dataDir, { baseUrl: (requestHost) => serverBaseUrl(settings.host, listeningPort(), requestHost) });
     const http = createHttp(
       [
         healthRoutes(() => ready, metrics),
         datasetRoutes(analytics),
+        datasetContentRoutes(() => analytics.datasets, contentUrls),
         rulesTestRoutes({ accountId: settings.accountId, lookups, bodyLimit: 2 * settings.maxPayloadBytes + AWS_RULE_BODY_LIMIT }),
         dashboardRoutes(),
         caCertificateRoutes(ca.certificatePem),
       ],
       log,
       settings.maxPayloadBytes,
-      { routes: [iotRulesRoutes(ruleStore, { ruleArn }), iotRegistryRoutes(registry), iotCertificateRoutes(certificates), iotPolicyRoutes(policies), iotDataRoutes(shadows, { publish: (topic, payload, qos) => mqttServer.publish(topic, payload, qos), bodyLimit: settings.maxPayloadBytes }), iotRetainedRoutes(() => mqttServer.retained), iotEndpointRoutes({ host: settings.host }), devicePasswordRoutes(passwords)], bodyLimit: AWS_RULE_BODY_LIMIT, auth: { isSigned: carriesSigV4, verify: (r) => signatures.verify(r) } },
+      { routes: [iotRulesRoutes(ruleStore, { ruleArn }), iotRegistryRoutes(registry), iotCertificateRoutes(certificates), iotPolicyRoutes(policies), iotDataRoutes(shadows, { publish: (topic, payload, qos) => mqttServer.publish(topic, payload, qos), bodyLimit: settings.maxPayloadBytes }), iotRetainedRoutes(() => mqttServer.retained), iotEndpointRoutes({ host: settings.host }), iotAnalyticsChannelRoutes(analytics), iotAnalyticsDatastoreRoutes(analytics), iotAnalyticsPipelineRoutes(analytics), iotAnalyticsMiscRoutes(analytics), iotAnalyticsDatasetRoutes(analytics, contentUrls), devicePasswordRoutes(passwords)], bodyLimit: AWS_RULE_BODY_LIMIT, auth: { isSigned: carriesSigV4, verify: (r) => signatures.verify(r) } },
     );
     const closeSockets = attachWebSockets(http.server, {
       mqtt: (stream, request) => mqttServer.handleStream(stream, request),

@@ -2,7 +2,7 @@
 // (concurrent appends share one gzip member and one write), a bounded admission queue
 // (backpressure, then rejection), channel-unique sequence numbers that survive restarts, a
 // read-back iterator by time range and day-based retention.
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { gzip as gzipCb } from 'node:zlib';
@@ -405,6 +405,49 @@ export class Channel {
         }
       }
     }
+  }
+
+  /**
+   * The newest `max` archived messages with receivedAt in [startTime, endTime), oldest first
+   * (SampleChannelData). Walks partitions and segments newest first and stops as soon as it has
+   * enough, so the cost does not grow with the archive.
+   */
+  async sample(max: number, range: { startTime?: number; endTime?: number } = {}): Promise<ArchivedMessage[]> {
+    const start = range.startTime ?? -Infinity;
+    const end = range.endTime ?? Infinity;
+    const found: ArchivedMessage[][] = [];
+    let have = 0;
+    for (const { dayStart, path } of (await this.listDays()).reverse()) {
+      if (dayStart + 2 * DAY_MS <= start) break;
+      if (dayStart - DAY_MS >= end) continue;
+      for (const file of (await listSegments(path)).reverse()) {
+        const keep: ArchivedMessage[] = [];
+        for await (const m of readSegment(join(path, file), this.name)) {
+          if (m.receivedAt < start || m.receivedAt >= end) continue;
+          keep.push(m);
+          if (keep.length > max - have) keep.shift();
+        }
+        found.unshift(keep);
+        have += keep.length;
+        if (have >= max) return found.flat();
+      }
+    }
+    return found.flat();
+  }
+
+  /** Bytes of the archive on disk (DescribeChannel statistics). */
+  async archiveSizeBytes(): Promise<number> {
+    let total = 0;
+    for (const { path } of await this.listDays()) {
+      for (const file of await listSegments(path)) total += await stat(join(path, file)).then((s) => s.size, () => 0);
+    }
+    return total;
+  }
+
+  /** DeleteChannel: closes the channel, then removes its whole archive directory. */
+  async remove(): Promise<void> {
+    await this.close();
+    await rm(this.dir, { recursive: true, force: true });
   }
 
   private async listDays(): Promise<{ dayStart: number; path: string; name: string }[]> {

@@ -54,6 +54,9 @@ export interface Database {
   dropDatastore(datastoreName: string): Promise<void>;
   /** Extra: delete rows ingested before the cutoff (epoch ms), for retention; returns the count. */
   deleteRowsBefore(datastoreName: string, cutoffMs: number): Promise<number>;
+  /** Extra: an estimate of the table's size (DescribeDatastore statistics): DuckDB's row count
+   * times the mean text size of up to 1000 rows. */
+  estimatedSizeBytes(datastoreName: string): Promise<number>;
   /** Flush every writer, then close connections and the instance. */
   close(): Promise<void>;
 }
@@ -134,6 +137,18 @@ class DuckDatabase implements Database {
   deleteRowsBefore(datastoreName: string, cutoffMs: number): Promise<number> {
     this.assertOpen();
     return this.engine.deleteBefore(this.store(datastoreName).name, cutoffMs);
+  }
+
+  async estimatedSizeBytes(datastoreName: string): Promise<number> {
+    this.assertOpen();
+    const name = this.store(datastoreName).name; // validated: [a-zA-Z0-9_] only, safe to inline
+    const r = await this.query(
+      `SELECT (SELECT estimated_size FROM duckdb_tables() WHERE lower(table_name) = lower('${name}') LIMIT 1) AS n, ` +
+        `(SELECT avg(strlen(CAST(s AS VARCHAR))) FROM (SELECT * FROM "${name}" LIMIT 1000) AS s) AS mean`,
+      { maxRows: 1 },
+    );
+    const [n, mean] = r.rows[0] ?? [];
+    return Math.round(Number(n ?? 0) * Number(mean ?? 0));
   }
 
   private store(datastoreName: string): Store {
