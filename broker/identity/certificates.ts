@@ -232,12 +232,20 @@ export async function openCertificateService(options: CertificateServiceOptions)
       return {};
     },
 
-    /** DeleteCertificate: not while ACTIVE (CertificateStateException) nor while attached to a thing (DeleteConflictException). */
-    deleteCertificate(id: string) {
+    /**
+     * DeleteCertificate: not while ACTIVE (CertificateStateException), nor while attached to a
+     * thing (DeleteConflictException), nor while policies are attached unless `forceDelete` (the
+     * caller, who owns the policies, detaches them after the delete succeeds).
+     */
+    deleteCertificate(id: string, options: { attachedPolicies?: readonly string[]; forceDelete?: boolean } = {}) {
       const c = certOf(id);
       if (c.status === 'ACTIVE') throw new BrokerError('CertificateStateException', `Certificate ${id} is ACTIVE; set it INACTIVE (UpdateCertificate) before deleting it`);
       const things = thingsOf(id);
       if (things.length > 0) throw new BrokerError('DeleteConflictException', `Certificate ${id} is attached to thing(s) ${things.join(', ')}; detach it first (DetachThingPrincipal)`);
+      const policies = options.attachedPolicies ?? [];
+      if (policies.length > 0 && options.forceDelete !== true) {
+        throw new BrokerError('DeleteConflictException', `Certificate ${id} has policies attached (${policies.join(', ')}); detach them first (DetachPolicy) or delete with forceDelete`);
+      }
       const arn = certArn(id);
       const nextCerts = new Map(certificates);
       nextCerts.delete(id);

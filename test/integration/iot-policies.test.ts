@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AttachPolicyCommand, CreateKeysAndCertificateCommand, CreatePolicyCommand, CreatePolicyVersionCommand, CreateThingCommand, CreateThingGroupCommand,
-  DeleteConflictException, DeletePolicyCommand, DeletePolicyVersionCommand, DetachPolicyCommand, GetPolicyCommand, GetPolicyVersionCommand,
+  DeleteCertificateCommand, DeleteConflictException, DeletePolicyCommand, DescribeCertificateCommand, DeletePolicyVersionCommand, DetachPolicyCommand, GetPolicyCommand, GetPolicyVersionCommand,
   InvalidRequestException, IoTClient, LimitExceededException, ListAttachedPoliciesCommand, ListPoliciesCommand, ListPolicyVersionsCommand,
   ListTargetsForPolicyCommand, MalformedPolicyException, ResourceAlreadyExistsException, ResourceNotFoundException, SetDefaultPolicyVersionCommand,
   VersionsLimitExceededException,
@@ -219,6 +219,18 @@ describe('policies with @aws-sdk/client-iot', () => {
     expect(versioned).toBeInstanceOf(DeleteConflictException);
     expect(versioned.message).toMatch(/non-default versions/);
     expect((await iot.send(new ListAttachedPoliciesCommand({ target: certArn }))).policies!.map((p) => p.policyName)).toEqual(['telemetry']);
+  });
+
+  it('refuses to delete a certificate with policies attached unless forceDelete, which detaches them', async () => {
+    const cert = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: false }));
+    await iot.send(new CreatePolicyCommand({ policyName: 'doomed-cert-policy', policyDocument: document('doomed/*') }));
+    await iot.send(new AttachPolicyCommand({ policyName: 'doomed-cert-policy', target: cert.certificateArn! }));
+    const refused = await caught(iot.send(new DeleteCertificateCommand({ certificateId: cert.certificateId! })));
+    expect(refused).toBeInstanceOf(DeleteConflictException);
+    expect(refused.message).toMatch(/doomed-cert-policy/);
+    await iot.send(new DeleteCertificateCommand({ certificateId: cert.certificateId!, forceDelete: true }));
+    expect(await caught(iot.send(new DescribeCertificateCommand({ certificateId: cert.certificateId! })))).toBeInstanceOf(ResourceNotFoundException);
+    expect((await iot.send(new ListTargetsForPolicyCommand({ policyName: 'doomed-cert-policy' }))).targets).toEqual([]);
   });
 
   it('creates the declared policies from the configuration file', async () => {

@@ -1,7 +1,7 @@
 // The AWS IoT certificate and thing-principal API (control plane, restJson1, as
 // `@aws-sdk/client-iot` calls it; spec §3.5). Registered in the AWS scope of http/server.ts.
 //   POST   /keys-and-certificate?setAsActive                 CreateKeysAndCertificate
-//   GET/PUT/DELETE /certificates/{certificateId}             DescribeCertificate, UpdateCertificate (?newStatus), DeleteCertificate
+//   GET/PUT/DELETE /certificates/{certificateId}             DescribeCertificate, UpdateCertificate (?newStatus), DeleteCertificate (?forceDelete)
 //   GET    /certificates?pageSize&marker&isAscendingOrder    ListCertificates
 //   POST   /cacertificate?setAsActive                        RegisterCACertificate {caCertificate, verificationCertificate?}
 //   GET/PUT /cacertificate/{certificateId}                   DescribeCACertificate, UpdateCACertificate (?newStatus)
@@ -13,18 +13,25 @@
 import { BrokerError } from '../../errors.js';
 import { jsonBody, queryBool, queryInt, queryString, type Query } from '../aws-params.js';
 import type { CertificateService } from '../../identity/certificates.js';
+import type { PolicyStore } from '../../identity/policies.js';
 import type { Http } from '../server.js';
 
 interface IdParams { certificateId: string }
 interface ThingParams { thingName: string }
-export function iotCertificateRoutes(certs: CertificateService) {
+/** `policies` answers which policies a certificate has, for DeleteCertificate's conflict check and forceDelete. */
+export function iotCertificateRoutes(certs: CertificateService, policies: Pick<PolicyStore, 'policiesOf' | 'detachPolicy'>) {
   return (app: Http) => {
     app.post<{ Querystring: Query }>('/keys-and-certificate', async (req) => certs.createKeysAndCertificate({ setAsActive: queryBool(req.query, 'setAsActive') === true }));
     app.get<{ Params: IdParams }>('/certificates/:certificateId', async (req) => certs.describeCertificate(req.params.certificateId));
     app.put<{ Params: IdParams; Querystring: Query }>('/certificates/:certificateId', async (req) => certs.updateCertificate(req.params.certificateId, queryString(req.query, 'newStatus')));
     app.delete<{ Params: IdParams; Querystring: Query }>('/certificates/:certificateId', async (req) => {
-      if (queryBool(req.query, 'forceDelete') === true) throw new BrokerError('InvalidRequestException', 'forceDelete is not supported: policies are not attached to certificates on this server');
-      return certs.deleteCertificate(req.params.certificateId);
+      const id = req.params.certificateId;
+      const arn = certs.certificateArn(id);
+      const attachedPolicies = [...policies.policiesOf(arn)];
+      const result = certs.deleteCertificate(id, { attachedPolicies, forceDelete: queryBool(req.query, 'forceDelete') === true });
+      // forceDelete: the policies no longer have this target
+      for (const name of attachedPolicies) policies.detachPolicy(name, arn);
+      return result;
     });
     app.get<{ Querystring: Query }>('/certificates', async (req) => {
       const q = req.query;
