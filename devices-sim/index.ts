@@ -3,5 +3,6 @@ export { runFleet, startFleet, type FleetRun } from './fleet.js';
 export { resolveFleetOptions, FLEET_DEFAULTS, PROVISION_DEFAULTS, type FleetOptions, type FleetOptionsInput, type ProvisionSettings } from './options.js';
 export { formatSummary, type Summary, type LatencySummary } from './report.js';
 export { SimError, SIM_ERRORS, type SimErrorCode } from './errors.js';
-export { provisionFleet, fleetPolicyDocument, fleetPolicyName, type ProvisionedFleet, type DeviceCredentials } from './provision.js';
+export { provisionFleet, provisionThings, fleetPolicyDocument, fleetPolicyName, type ProvisionedFleet, type DeviceCredentials } from './provision.js';
+export { parseProvisionArgs, DEVICE_POLICY_NAME } from './provision-args.js';
 export { readCredentialsFile, type AccessKey } from './credentials.js';

@@ -88,16 +88,22 @@ interface CachedCertificate {
 }
 
 export async function provisionFleet(settings: ProvisionSettings, fleet: FleetToProvision): Promise<ProvisionedFleet> {
+  const thingNames = Array.from({ length: fleet.devices }, (_, i) => `${fleet.prefix}-${i + 1}`);
+  return provisionThings(settings, { thingNames, policyName: fleetPolicyName(fleet.prefix), ...(fleet.caFile !== undefined ? { caFile: fleet.caFile } : {}) });
+}
+
+/** Things by name (`npm run provision`, or a fleet's generated names), one policy for all. */
+export async function provisionThings(settings: ProvisionSettings, things: { thingNames: readonly string[]; policyName: string; caFile?: string }): Promise<ProvisionedFleet> {
   const client = new IoTClient({ endpoint: settings.endpoint, region: settings.region, credentials: settings.credentials, maxAttempts: 3 });
   try {
-    const ca = fleet.caFile !== undefined ? readCaFile(fleet.caFile) : await fetchCa(settings.endpoint);
+    const ca = things.caFile !== undefined ? readCaFile(things.caFile) : await fetchCa(settings.endpoint);
     mkdirSync(settings.certsDir, { recursive: true, mode: 0o700 });
-    const clientIds = Array.from({ length: fleet.devices }, (_, i) => `${fleet.prefix}-${i + 1}`);
+    const clientIds = things.thingNames;
 
     // The policy's ARNs name the server's region and account, which the first thing's ARN tells.
     const first = await ensureThing(client, clientIds[0]);
     const { region, accountId } = arnParts(first.thingArn, clientIds[0]);
-    const policyName = fleetPolicyName(fleet.prefix);
+    const policyName = things.policyName;
     await ensurePolicy(client, policyName, fleetPolicyDocument(region, accountId));
 
     const results = await mapLimit(clientIds, settings.concurrency, (clientId) =>
