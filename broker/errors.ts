@@ -37,6 +37,8 @@ export const BROKER_ERRORS = {
   PublishNotAuthorized: { statusCode: 403, description: 'An authenticated MQTT client published to a topic its policies do not allow (iot:Publish, or iot:RetainPublish for a retained message); the connection is closed without PUBACK, as AWS IoT does.' },
   SubscribeNotAuthorized: { statusCode: 403, description: 'An authenticated MQTT client subscribed to a topic filter its policies do not allow (iot:Subscribe); the connection is closed without SUBACK, as AWS IoT does.' },
   PasswordsFileInvalid: { statusCode: 500, description: 'The device password store <dataDir>/device-passwords.json is not valid; start-up is refused.' },
+  RetainedFileInvalid: { statusCode: 500, description: 'The retained message journal <dataDir>/retained.jsonl has an unreadable line before its last one; start-up is refused and the message names the file and the line.' },
+  ThrottlingException: { statusCode: 429, description: 'A retained publish on a new topic while the store holds its quota of retained messages (500,000, AWS\'s default); updates and deletions of retained topics are still taken. An MQTT client is disconnected without PUBACK.' },
 } as const satisfies Record<string, { statusCode: number; description: string }>;
 
 export type BrokerErrorCode = keyof typeof BROKER_ERRORS;

@@ -49,6 +49,9 @@ import { caCertificateRoutes } from './http/routes/ca-certificate.js';
 import { devicePasswordRoutes } from './http/routes/device-passwords.js';
 import type { Registry } from './registry/index.js';
 
+/** How long a stop waits for HTTP connections to finish before closing them. */
+const HTTP_CLOSE_GRACE_MS = 2000;
+
 /** AWS's rule size limit is 256 KB; the margin covers JSON escaping of the SQL and actions. */
 const AWS_RULE_BODY_LIMIT = 256 * 1024 + 16 * 1024;
 
@@ -147,7 +150,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await applyResources(config, rules, analytics);
 
     const ingest = createIngest(rules, settings.maxPayloadBytes, log, shadows);
-    mqtt = await startMqtt({ host: settings.host, port: settings.mqttPort, ingest, log, auth, tls: { port: settings.mqttsPort, keyPem: serverTls.keyPem, certificatePem: serverTls.certificatePem } });
+    mqtt = await startMqtt({ host: settings.host, port: settings.mqttPort, dataDir: settings.dataDir, fsync: settings.fsync, maxPayloadBytes: settings.maxPayloadBytes, ingest, log, auth, tls: { port: settings.mqttsPort, keyPem: serverTls.keyPem, certificatePem: serverTls.certificatePem } });
     const mqttServer = mqtt;
     cleanup.unshift(() => mqttServer.close());
     // a credential that stops being valid ends the connections that use it
@@ -177,7 +180,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       ],
       log,
       settings.maxPayloadBytes,
-      { routes: [iotRulesRoutes(ruleStore, { ruleArn }), iotRegistryRoutes(registry), iotCertificateRoutes(certificates, policies), iotPolicyRoutes(policies), iotDataRoutes(shadows, { publish: (topic, payload, qos) => mqttServer.publish(topic, payload, qos), bodyLimit: settings.maxPayloadBytes }), iotRetainedRoutes(() => mqttServer.retained), iotEndpointRoutes({ host: settings.host }), iotAnalyticsChannelRoutes(analytics), iotAnalyticsDatastoreRoutes(analytics), iotAnalyticsPipelineRoutes(analytics), iotAnalyticsMiscRoutes(analytics), iotAnalyticsDatasetRoutes(analytics, contentUrls), devicePasswordRoutes(passwords)], bodyLimit: AWS_RULE_BODY_LIMIT, auth: { isSigned: carriesSigV4, verify: (r) => signatures.verify(r) } },
+      { routes: [iotRulesRoutes(ruleStore, { ruleArn }), iotRegistryRoutes(registry), iotCertificateRoutes(certificates, policies), iotPolicyRoutes(policies), iotDataRoutes(shadows, { publish: (topic, payload, qos, retain) => mqttServer.publish(topic, payload, qos, retain), bodyLimit: settings.maxPayloadBytes }), iotRetainedRoutes(() => mqttServer.retained), iotEndpointRoutes({ host: settings.host }), iotAnalyticsChannelRoutes(analytics), iotAnalyticsDatastoreRoutes(analytics), iotAnalyticsPipelineRoutes(analytics), iotAnalyticsMiscRoutes(analytics), iotAnalyticsDatasetRoutes(analytics, contentUrls), devicePasswordRoutes(passwords)], bodyLimit: AWS_RULE_BODY_LIMIT, auth: { isSigned: carriesSigV4, verify: (r) => signatures.verify(r) } },
     );
     const closeSockets = attachWebSockets(http.server, {
       mqtt: (stream, request) => mqttServer.handleStream(stream, request),
@@ -186,7 +189,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await http.listen({ port: settings.httpPort, host: settings.host });
     cleanup.unshift(async () => {
       closeSockets();
-      await http.close();
+      // fastify closes idle keep-alive connections only; one a client holds in another state
+      // (seen with fetch()'s pool after a streamed dataset CSV) must not hold the stop forever
+      const force = setTimeout(() => http.server.closeAllConnections(), HTTP_CLOSE_GRACE_MS);
+      try {
+        await http.close();
+      } finally {
+        clearTimeout(force);
+      }
     });
     const httpAddress = http.server.address();
     const httpPort = typeof httpAddress === 'object' && httpAddress ? httpAddress.port : settings.httpPort;

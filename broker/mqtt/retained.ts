@@ -1,18 +1,14 @@
-// Read access to the broker's retained messages for the data plane (GetRetainedMessage,
-// ListRetainedMessages). aedes' persistence stores the packets but no modification time, so a
-// side map, updated on every retained publish, remembers when each topic last changed. Both
-// hold one entry per retained topic, so the side map is bounded by the retained store itself.
-
-export interface RetainedPacket {
-  topic: string;
-  payload: Buffer | string;
-  qos: number;
-}
+// The broker's retained messages as the data plane reads them (GetRetainedMessage,
+// ListRetainedMessages): one entry per topic with its payload, QoS and modification time. aedes
+// keeps its own copy for delivery to subscribers; both hold the same payload buffers, so this
+// index costs a map entry per topic, and it is bounded by the retained-message quota
+// (retained-store.ts). Pure memory: the journal lives in retained-store.ts.
 
 export interface RetainedMessage {
   topic: string;
   payload: Buffer;
   qos: number;
+  /** epoch milliseconds of the publish that stored it */
   lastModifiedTime: number;
 }
 
@@ -23,39 +19,65 @@ export interface RetainedSummary {
   lastModifiedTime: number;
 }
 
-export interface RetainedStore {
-  /** call for every retained publish (an empty payload deletes) */
-  stored(topic: string, payload: Buffer | string): void;
-  get(topic: string): Promise<RetainedMessage | undefined>;
-  /** every retained message, sorted by topic */
-  list(): Promise<RetainedSummary[]>;
+export interface RetainedPage {
+  retainedTopics: RetainedSummary[];
+  /** more topics follow the last one of this page */
+  more: boolean;
 }
 
-/** `stream(pattern)` is the persistence's retained stream (async-iterable packets). */
-export function createRetainedStore(stream: (pattern: string) => AsyncIterable<RetainedPacket>, now: () => number = Date.now): RetainedStore {
-  const modified = new Map<string, number>();
-  const timeOf = (topic: string) => modified.get(topic) ?? 0;
+/** What the data-plane routes read. */
+export interface RetainedReader {
+  get(topic: string): RetainedMessage | undefined;
+  /** up to `limit` topics after `after` (all from the start without it), in code-unit order */
+  list(after: string | undefined, limit: number): RetainedPage;
+  readonly size: number;
+}
+
+export interface RetainedIndex extends RetainedReader {
+  set(message: RetainedMessage): void;
+  delete(topic: string): void;
+  values(): IterableIterator<RetainedMessage>;
+}
+
+export function createRetainedIndex(): RetainedIndex {
+  const byTopic = new Map<string, RetainedMessage>();
+  // Sorted topics for paging, rebuilt only after a topic is added or removed (updates of a
+  // retained topic, the common case, keep it), so paging through N topics is not O(N²).
+  let sorted: string[] | undefined;
   return {
-    stored(topic, payload) {
-      if (payload.length === 0) modified.delete(topic);
-      else modified.set(topic, now());
+    get size() {
+      return byTopic.size;
     },
-    async get(topic) {
-      for await (const p of stream(topic)) {
-        if (p.topic === topic) return { topic, payload: toBuffer(p.payload), qos: p.qos, lastModifiedTime: timeOf(topic) };
-      }
-      return undefined;
+    get: (topic) => byTopic.get(topic),
+    set(message) {
+      if (!byTopic.has(message.topic)) sorted = undefined;
+      byTopic.set(message.topic, message);
     },
-    async list() {
-      const out: RetainedSummary[] = [];
-      for await (const p of stream('#')) {
-        out.push({ topic: p.topic, payloadSize: toBuffer(p.payload).length, qos: p.qos, lastModifiedTime: timeOf(p.topic) });
-      }
-      return out.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
+    delete(topic) {
+      if (byTopic.delete(topic)) sorted = undefined;
+    },
+    values: () => byTopic.values(),
+    list(after, limit) {
+      sorted ??= [...byTopic.keys()].sort(); // default sort: UTF-16 code units
+      const topics = sorted;
+      const start = after === undefined ? 0 : firstAfter(topics, after);
+      const retainedTopics = topics.slice(start, start + limit).map((topic) => {
+        const m = byTopic.get(topic)!;
+        return { topic, payloadSize: m.payload.length, qos: m.qos, lastModifiedTime: m.lastModifiedTime };
+      });
+      return { retainedTopics, more: start + limit < topics.length };
     },
   };
 }
 
-function toBuffer(payload: Buffer | string): Buffer {
-  return typeof payload === 'string' ? Buffer.from(payload) : payload;
+/** index of the first topic greater than `after` (binary search) */
+function firstAfter(topics: readonly string[], after: string): number {
+  let lo = 0;
+  let hi = topics.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (topics[mid]! <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

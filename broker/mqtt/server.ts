@@ -11,7 +11,8 @@ import type { Logger } from '../log.js';
 import { BrokerError } from '../errors.js';
 import type { Authorizer, Identity, PresentedCertificate } from './auth.js';
 import { createLifecycle, reasonForError, type Lifecycle, type PublisherCounters } from './lifecycle.js';
-import { createRetainedStore, type RetainedPacket, type RetainedStore } from './retained.js';
+import type { RetainedReader } from './retained.js';
+import { openRetainedStore, type RetainedCounters, type RetainedStore } from './retained-store.js';
 
 export interface MqttServer {
   readonly port: number;
@@ -19,12 +20,15 @@ export interface MqttServer {
   readonly mqttsPort: number | undefined;
   /** hands a WebSocket stream (from `/mqtt` on the HTTP port) to the broker */
   handleStream(stream: Duplex, request: IncomingMessage): void;
-  publish(topic: string, payload: Buffer, qos: 0 | 1): Promise<void>;
+  /** publishes as the broker (no client): a retained one is stored as a device's would be */
+  publish(topic: string, payload: Buffer, qos: 0 | 1, retain?: boolean): Promise<void>;
   connectedClients(): number;
   /** closes the live connections authenticated as `principal` (a revoked certificate, a changed password) */
   disconnectPrincipal(principal: string): number;
   /** retained messages for the data plane (GetRetainedMessage, ListRetainedMessages) */
-  readonly retained: RetainedStore;
+  readonly retained: RetainedReader;
+  /** retained publishes stored, deleted, refused; messages expired at start-up; compactions */
+  readonly retainedCounters: RetainedCounters;
   /** lifecycle events ($aws/events/...) published, dropped (queue full) and failed */
   readonly lifecycleCounters: PublisherCounters;
   close(): Promise<void>;
@@ -32,12 +36,30 @@ export interface MqttServer {
 
 /** aedes 1.x has its persistence (aedes-persistence) and client table at runtime but not in its types */
 interface AedesInternals {
-  persistence: { createRetainedStream(pattern: string): AsyncIterable<RetainedPacket> };
+  persistence: { storeRetained(packet: RetainedPublish): Promise<void> };
   clients: Record<string, Client | undefined>;
+}
+
+/** what aedes hands its persistence for a retained publish */
+interface RetainedPublish {
+  cmd: 'publish';
+  topic: string;
+  payload: Buffer | string;
+  qos: number;
+  retain: boolean;
+  dup: boolean;
 }
 
 export interface MqttOptions {
   host: string;
+  /** retained messages are kept in <dataDir>/retained.jsonl (retained-store.ts) */
+  dataDir: string;
+  /** fsync each retained publish before it is acknowledged */
+  fsync: boolean;
+  /** largest retained payload, bytes (the server's maxPayloadBytes) */
+  maxPayloadBytes: number;
+  /** retained topics at most (default: AWS's quota, 500,000) */
+  maxRetainedMessages?: number;
   port: number;
   ingest: Ingest;
   log: Logger;
@@ -57,12 +79,30 @@ const MODERN_CIPHERS = [
 ].join(':');
 
 export async function startMqtt(opts: MqttOptions): Promise<MqttServer> {
+  // a damaged journal refuses start-up before anything listens (RetainedFileInvalid)
+  const retainedStore = openRetainedStore(opts.dataDir, {
+    fsync: opts.fsync, maxPayloadBytes: opts.maxPayloadBytes,
+    ...(opts.maxRetainedMessages === undefined ? {} : { maxMessages: opts.maxRetainedMessages }),
+  });
+  if (retainedStore.droppedTornTail) opts.log.warn({ file: retainedStore.path }, 'dropped the torn last line of the retained message journal (a crash while writing it)');
+  if (retainedStore.counters.expired > 0) opts.log.info({ expired: retainedStore.counters.expired }, 'deleted retained messages not updated for 3 years');
+  try {
+    return await startBroker(opts, retainedStore);
+  } catch (err) {
+    retainedStore.close();
+    throw err;
+  }
+}
+
+async function startBroker(opts: MqttOptions, retainedStore: RetainedStore): Promise<MqttServer> {
   const { ingest, log, auth } = opts;
+  // Payload buffers of device retained publishes already journaled (before their PUBACK, in
+  // authorizePublish), so the persistence hook below does not journal them a second time.
+  const journaled = new WeakSet<object>();
   // who each connection is (keyed by aedes' client object) and, for revocation, who uses a principal
   const identities = new WeakMap<Client, Identity>();
   const byPrincipal = new Map<string, Set<Client>>();
   // these need the broker; the hooks below run only once clients connect, after they are set
-  let retained: RetainedStore | undefined;
   let lifecycle: Lifecycle | undefined;
   let internals: AedesInternals | undefined;
   const aedes = await Aedes.createBroker({
@@ -114,12 +154,22 @@ export async function startMqtt(opts: MqttOptions): Promise<MqttServer> {
       if (client && auth && !mayPublish(client, packet.topic, packet.retain === true)) {
         return callback(new BrokerError('PublishNotAuthorized', `client ${client.id} may not publish to ${packet.topic}`));
       }
-      const pending = client ? ingest.fromDevice(client.id, packet) : undefined;
-      if (pending === undefined) return callback(null);
-      pending.then(() => callback(null), (err: Error) => callback(err));
+      if (!client) return callback(null);
+      const retain = packet.retain === true;
+      const payload = toBuffer(packet.payload);
+      // a retained publish the store would refuse (quota, size, reserved topic) is refused before the rules see it
+      if (retain && !admitted(client, () => retainedStore.admit(packet.topic, payload), callback)) return;
+      const accept = () => {
+        // journaled before the PUBACK: an acknowledged retained message survives a crash
+        if (retain && !admitted(client, () => retainedStore.put(packet.topic, payload, packet.qos), callback)) return;
+        if (retain && typeof packet.payload === 'object') journaled.add(packet.payload);
+        callback(null);
+      };
+      const pending = ingest.fromDevice(client.id, packet);
+      if (pending === undefined) return accept();
+      pending.then(accept, (err: Error) => callback(err));
     },
     published(packet, client, callback) {
-      if (packet.retain) retained?.stored(packet.topic, packet.payload);
       // Device publishes already went through the rules in authorizePublish; only messages the
       // broker publishes itself (rule republish) reach the rules here, as in AWS IoT.
       if (client) return callback(null);
@@ -128,6 +178,18 @@ export async function startMqtt(opts: MqttOptions): Promise<MqttServer> {
       pending.then(() => callback(null), () => callback(null)); // already counted and logged
     },
   });
+
+  /** runs a retained-store step; a coded refusal closes the connection without PUBACK */
+  function admitted(client: Client, step: () => unknown, callback: (err: Error) => void): boolean {
+    try {
+      step();
+      return true;
+    } catch (err) {
+      log.warn({ code: (err as BrokerError).code, clientId: client.id, err: (err as Error).message }, 'retained publish refused, connection closed');
+      callback(err as Error);
+      return false;
+    }
+  }
 
   function mayPublish(client: Client, topic: string, retain: boolean): boolean {
     const identity = identities.get(client);
@@ -152,9 +214,18 @@ export async function startMqtt(opts: MqttOptions): Promise<MqttServer> {
   }
 
   internals = aedes as unknown as AedesInternals;
+  // Retained messages: the journal's are loaded into aedes' persistence before any client can
+  // connect, then every retained store aedes makes goes through the journal first (data-plane
+  // publishes, rule republishes; a device's was journaled in authorizePublish).
   const persistence = internals.persistence;
-  retained = createRetainedStore((pattern) => persistence.createRetainedStream(pattern));
-  const retainedStore = retained;
+  const keepInMemory = persistence.storeRetained.bind(persistence);
+  for (const m of retainedStore.messages()) {
+    await keepInMemory({ cmd: 'publish', topic: m.topic, payload: m.payload, qos: m.qos, retain: true, dup: false });
+  }
+  persistence.storeRetained = async (packet) => {
+    if (!journaled.delete(packet.payload as object)) retainedStore.put(packet.topic, toBuffer(packet.payload), packet.qos);
+    return keepInMemory(packet);
+  };
 
   const events = createLifecycle({
     publish: (topic, payload) => new Promise((resolve, reject) => {
@@ -241,9 +312,9 @@ export async function startMqtt(opts: MqttOptions): Promise<MqttServer> {
     handleStream(stream, request) {
       aedes.handle(stream, request);
     },
-    publish(topic, payload, qos) {
+    publish(topic, payload, qos, retain = false) {
       return new Promise((resolve, reject) => {
-        aedes.publish({ cmd: 'publish', topic, payload, qos, retain: false, dup: false }, (err?: Error) => (err ? reject(err) : resolve()));
+        aedes.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false }, (err?: Error) => (err ? reject(err) : resolve()));
       });
     },
     connectedClients: () => aedes.connectedClients,
@@ -257,6 +328,7 @@ export async function startMqtt(opts: MqttOptions): Promise<MqttServer> {
       return clients.length;
     },
     retained: retainedStore,
+    retainedCounters: retainedStore.counters,
     lifecycleCounters: events.counters,
     async close() {
       events.shuttingDown();
@@ -269,6 +341,7 @@ export async function startMqtt(opts: MqttOptions): Promise<MqttServer> {
         });
       });
       events.close(); // the broker is gone: what is still queued cannot be delivered
+      retainedStore.close();
     },
   };
 }
@@ -304,6 +377,10 @@ function distinguishedName(dn: PeerCertificate['subject'] | undefined): Record<s
     if (name !== undefined && value !== undefined) out[name] = Array.isArray(value) ? value.join(',') : String(value);
   }
   return out;
+}
+
+function toBuffer(payload: Buffer | string): Buffer {
+  return typeof payload === 'string' ? Buffer.from(payload) : payload;
 }
 
 /** The client's IP address as AWS reports it: no port, IPv4 without the ::ffff: prefix. */

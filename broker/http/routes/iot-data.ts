@@ -5,6 +5,9 @@
 //   DELETE /things/{thingName}/shadow[?name=]       DeleteThingShadow  → {version, timestamp}
 //   GET    /api/things/shadow/ListNamedShadowsForThing/{thingName}?nextToken=&pageSize=
 //   POST   /topics/{topic}?qos=&retain=             Publish            body = raw payload → 200, empty
+// retain=true stores the payload as the topic's retained message exactly as a device's retained
+// PUBLISH does (journaled in <dataDir>/retained.jsonl, delivered to later subscribers; an empty
+// payload deletes it); the message goes through the rules like any broker publish.
 // Bodies are read as raw bytes here (not as the scope's JSON): a Publish payload can be anything,
 // and a shadow update must answer a bad document with the shadow service's own `Invalid JSON`.
 import { BrokerError } from '../../errors.js';
@@ -13,7 +16,7 @@ import type { Http } from '../server.js';
 
 export interface IotDataOptions {
   /** the broker's publish; the message then goes through the rules like any publish */
-  publish(topic: string, payload: Buffer, qos: 0 | 1): Promise<void>;
+  publish(topic: string, payload: Buffer, qos: 0 | 1, retain: boolean): Promise<void>;
   /** largest request body (Publish payload, shadow update document), bytes */
   bodyLimit: number;
 }
@@ -54,13 +57,13 @@ export function iotDataRoutes(shadows: ShadowService, options: IotDataOptions) {
         const topic = publishTopic(req.params['*']);
         const payload = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
         const qos = qosOf(req.query.qos);
-        if (single(req.query.retain, 'retain') === 'true') {
-          throw new BrokerError('InvalidRequestException', 'retain=true is not supported yet by this server');
-        }
+        const retain = booleanOf(req.query.retain, 'retain');
+        // AWS: no retained messages on reserved topics (refused before a shadow request is applied)
+        if (retain && topic.startsWith('$')) throw new BrokerError('ReservedTopic', `may not retain a message on ${topic}: reserved topics hold no retained messages`);
         if (topic.startsWith('$aws/things/') && shadows.offer(topic, payload) === 'refused') {
           throw new BrokerError('ReservedTopic', `may not publish to ${topic}: only the shadow service publishes on shadow response topics`);
         }
-        await options.publish(topic, payload, qos);
+        await options.publish(topic, payload, qos, retain);
         return reply.status(200).header('content-type', 'application/json').send('{}');
       });
     });
@@ -87,6 +90,13 @@ function qosOf(v: unknown): 0 | 1 {
   if (s === undefined || s === '0') return 0;
   if (s === '1') return 1;
   throw new BrokerError('InvalidRequestException', `qos must be 0 or 1, got '${s}'`);
+}
+
+function booleanOf(v: unknown, name: string): boolean {
+  const s = single(v, name);
+  if (s === undefined || s === 'false') return false;
+  if (s === 'true') return true;
+  throw new BrokerError('InvalidRequestException', `${name} must be true or false, got '${s}'`);
 }
 
 /** Topics of a publish: non-empty, no wildcards, not $SYS, at most 256 bytes (AWS's limit). */

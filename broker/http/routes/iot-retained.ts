@@ -4,27 +4,25 @@
 //       → {retainedTopics: [{topic, payloadSize, qos, lastModifiedTime}], nextToken?}
 //   GET /retainedMessage/{topic}                           GetRetainedMessage
 //       → {topic, payload (base64), qos, lastModifiedTime}; 404 ResourceNotFoundException
-// lastModifiedTime is epoch milliseconds; 0 for a message retained before this process started
-// (cannot happen today: the broker's store is in memory).
+// lastModifiedTime is epoch milliseconds of the publish that stored the message (kept across
+// restarts by the journal, broker/mqtt/retained-store.ts).
 import { BrokerError } from '../../errors.js';
-import type { RetainedStore } from '../../mqtt/retained.js';
+import type { RetainedReader } from '../../mqtt/retained.js';
 import type { Http } from '../server.js';
 
 interface ListQuery { maxResults?: unknown; nextToken?: unknown }
 
 const MAX_RESULTS = 200;
 
-export function iotRetainedRoutes(retained: () => RetainedStore) {
+export function iotRetainedRoutes(retained: () => RetainedReader) {
   return (app: Http) => {
     app.get<{ Querystring: ListQuery }>('/retainedMessage', async (req) => {
       const maxResults = pageSize(req.query.maxResults);
       const after = tokenTopic(req.query.nextToken);
-      const all = await retained().list();
       // the token is the last topic sent: a page stays correct when topics come and go between calls
-      const rest = after === undefined ? all : all.filter((m) => m.topic > after);
-      const page = rest.slice(0, maxResults);
-      const body: { retainedTopics: typeof page; nextToken?: string } = { retainedTopics: page };
-      if (rest.length > maxResults) body.nextToken = Buffer.from(page[page.length - 1]!.topic).toString('base64url');
+      const { retainedTopics, more } = retained().list(after, maxResults);
+      const body: { retainedTopics: typeof retainedTopics; nextToken?: string } = { retainedTopics };
+      if (more) body.nextToken = Buffer.from(retainedTopics[retainedTopics.length - 1]!.topic).toString('base64url');
       return body;
     });
     // `*`: the SDK sends the topic as one encoded segment (%2F), curl sends raw slashes
@@ -33,7 +31,7 @@ export function iotRetainedRoutes(retained: () => RetainedStore) {
       if (topic === '' || /[+#]/.test(topic)) {
         throw new BrokerError('InvalidRequestException', `'${topic}' is not a topic (no wildcards)`);
       }
-      const message = await retained().get(topic);
+      const message = retained().get(topic);
       if (!message) throw new BrokerError('ResourceNotFoundException', `no retained message on topic ${topic}`);
       return { topic: message.topic, payload: message.payload.toString('base64'), qos: message.qos, lastModifiedTime: message.lastModifiedTime };
     });

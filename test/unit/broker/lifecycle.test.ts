@@ -2,7 +2,6 @@ import {
   connectedEvent, createBoundedPublisher, createLifecycle, createVersionCounter, disconnectedEvent,
   emitsLifecycle, lifecycleTopic, reasonForError, subscriptionEvent, type Session,
 } from '../../../broker/mqtt/lifecycle.js';
-import { createRetainedStore, type RetainedPacket } from '../../../broker/mqtt/retained.js';
 import { endpointHost } from '../../../broker/http/routes/iot-endpoint.js';
 import { createIngest } from '../../../broker/mqtt/ingest.js';
 
@@ -184,29 +183,6 @@ describe('devices and lifecycle topics', () => {
     const ingest = createIngest({ handle: () => undefined }, 1024, { error() {}, warn() {}, info() {}, debug() {} });
     await expect(ingest.fromDevice('c', { topic: '$aws/events/presence/connected/x', payload: '{}' })).rejects.toMatchObject({ code: 'ReservedTopic' });
     expect(ingest.counters.reserved).toBe(1);
-  });
-});
-
-describe('the retained store', () => {
-  it('dates each retained topic by its last publish and forgets deleted ones', async () => {
-    let t = 100;
-    const packets = new Map<string, RetainedPacket>();
-    const store = createRetainedStore(async function* (pattern) {
-      for (const p of packets.values()) if (pattern === '#' || p.topic === pattern) yield p;
-    }, () => t);
-    packets.set('b', { topic: 'b', payload: Buffer.from('xyz'), qos: 1 });
-    store.stored('b', Buffer.from('xyz'));
-    t = 200;
-    packets.set('a', { topic: 'a', payload: 'hi', qos: 0 });
-    store.stored('a', 'hi');
-    expect(await store.list()).toEqual([
-      { topic: 'a', payloadSize: 2, qos: 0, lastModifiedTime: 200 },
-      { topic: 'b', payloadSize: 3, qos: 1, lastModifiedTime: 100 },
-    ]);
-    expect(await store.get('b')).toEqual({ topic: 'b', payload: Buffer.from('xyz'), qos: 1, lastModifiedTime: 100 });
-    packets.delete('b');
-    store.stored('b', Buffer.alloc(0));
-    expect(await store.get('b')).toBeUndefined();
   });
 });
 
