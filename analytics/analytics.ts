@@ -7,7 +7,7 @@
 // batching writer → 'rows' event after commit.
 import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type {
   ArchivedMessage,
   ChannelDescription,
@@ -27,15 +27,21 @@ import type {
   PipelineActivity,
   PipelineDefinition,
   PipelineMessage,
+  ReprocessingRequest,
   RowsEvent,
 } from './types.js';
 import type { BatchPutMessageErrorEntry, ChannelCounters, ChannelOptions } from './channels/index.js';
 import { Channel, checkRetention, prepareBatch } from './channels/index.js';
 import type { ActivityCounters, CompiledPipeline } from './pipelines/index.js';
-import { compilePipeline, compileSingleActivity, decodePayload } from './pipelines/index.js';
-import type { RunnerCounters, RunnerOptions } from './pipelines/runner.js';
+import { compilePipeline, compileSingleActivity, compileSingleBatchActivity, createLambdaHost, decodePayload } from './pipelines/index.js';
+import type { EnrichLookups, LambdaHost, LambdaHostOptions } from './pipelines/index.js';
+import type { RowSource, RunnerCounters, RunnerOptions } from './pipelines/runner.js';
+import { readCommittedOffsets, recordStart, resumeAfter } from './progress.js';
 import { ChannelRunner } from './pipelines/runner.js';
-import type { Database, DatabaseOptions } from './datastore/index.js';
+import type { ReprocessingCounters, ReprocessingOptions } from './pipelines/reprocessing.js';
+import { Reprocessing, archivedUpTo, checkReprocessingRequest } from './pipelines/reprocessing.js';
+import { readArchiveFiles, resolveArchivePaths } from './channels/archive-files.js';
+import type { Database, DatabaseOptions, ExportRange, ExportResult } from './datastore/index.js';
 import { openDatabase } from './datastore/index.js';
 import { DatasetService } from './datasets/index.js';
 import { AnalyticsError, invalidRequest, notFound } from './errors.js';
@@ -48,6 +54,7 @@ import {
   checkFileFormat,
   checkLoggingOptions,
   checkPartitions,
+  checkPartitionsFit,
   checkStorage,
   checkTags,
   echoRetention,
@@ -69,6 +76,8 @@ export interface AnalyticsOptions {
   channel?: Omit<ChannelOptions, 'fsync'>;
   /** per-channel processing queue settings */
   runner?: RunnerOptions;
+  /** StartPipelineReprocessing: chunk size, chunks in flight, summaries kept per pipeline */
+  reprocessing?: ReprocessingOptions;
   /** DuckDB and datastore-writer settings */
   database?: DatabaseOptions;
   /** time limit of a dataset query (ms) */
@@ -80,6 +89,11 @@ export interface AnalyticsOptions {
   retentionCheckMs?: number;
   /** clock for retention and timestamps (tests); channels use it too unless channel.now is set */
   now?: () => number;
+  /** the device registry and shadows the deviceRegistryEnrich / deviceShadowEnrich activities read
+   * (the broker injects them; without them those activities are refused) */
+  enrich?: EnrichLookups;
+  /** lambda activities: functions directory (default `<dataDir>/functions`), time limit, queue, memory */
+  lambda?: Partial<LambdaHostOptions>;
 }
 
 const DAY_MS = 86_400_000;
@@ -90,6 +104,8 @@ export interface PipelineCountersSnapshot {
   rowsOut: number;
   writeErrors: number;
   activities: Record<string, ActivityCounters>;
+  /** StartPipelineReprocessing runs of this pipeline (messages replayed, rows written, ...) */
+  reprocessing: ReprocessingCounters;
 }
 
 export interface AnalyticsCounters {
@@ -120,7 +136,7 @@ export interface Analytics extends EventEmitter {
   /** archived messages of a channel with receivedAt in [startTime, endTime) (SampleChannelData, replay) */
   readChannel(channelName: string, range?: { startTime?: number; endTime?: number }): AsyncGenerator<ArchivedMessage>;
   /** RunPipelineActivity: one transform activity over raw payloads, nothing stored */
-  runPipelineActivity(activity: PipelineActivity, payloads: Buffer[]): RunPipelineActivityResult;
+  runPipelineActivity(activity: PipelineActivity, payloads: Buffer[]): Promise<RunPipelineActivityResult>;
   getChannel(name: string): ChannelDefinition | undefined;
   getDatastore(name: string): DatastoreDefinition | undefined;
   getPipeline(name: string): PipelineDefinition | undefined;
@@ -150,6 +166,12 @@ export interface Analytics extends EventEmitter {
   deletePipeline(name: string): Promise<void>;
   describePipeline(name: string): PipelineDescription;
   listPipelineDescriptions(page?: PageRequest): Page<PipelineDescription>;
+  /** StartPipelineReprocessing: validates, then replays in the background; resolves to the run's
+   * id. 404 unknown pipeline, 409 while one of its runs is RUNNING, 400 bad range or s3Paths. */
+  startPipelineReprocessing(pipelineName: string, req?: ReprocessingRequest): Promise<string>;
+  /** CancelPipelineReprocessing: stops the run between chunks (resolves once stopped); an ended
+   * run keeps its status; 404 for an unknown pipeline or id. */
+  cancelPipelineReprocessing(pipelineName: string, reprocessingId: string): Promise<void>;
   /** BatchPutMessage: per-message rule breaks come back as entries; the rest is archived before it resolves */
   batchPutMessage(channelName: string, messages: unknown): Promise<BatchPutMessageErrorEntry[]>;
   /** SampleChannelData: the newest `maxMessages` (1..10) raw messages in [startTime, endTime) */
@@ -162,6 +184,9 @@ export interface Analytics extends EventEmitter {
   getLoggingOptions(): LoggingOptions | undefined;
   /** Runs retention now: channel day partitions and datastore rows older than numberOfDays. */
   sweepRetention(): Promise<void>;
+  /** Our extension: the datastore's rows of whole UTC days as hive-partitioned Parquet under
+   * <dataDir>/exports/<datastore>/ (datastore/export.ts). */
+  exportDatastore(name: string, range?: ExportRange): Promise<ExportResult>;
 
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -176,7 +201,10 @@ interface OpenChannel {
 
 export async function openAnalytics(opts: AnalyticsOptions): Promise<Analytics> {
   await mkdir(opts.dataDir, { recursive: true });
-  const db = await openDatabase(join(opts.dataDir, 'iotcore.duckdb'), opts.database);
+  // the one directory DuckDB may write files to (Parquet exports); absolute for allowed_directories
+  const exportDirectory = resolve(opts.dataDir, 'exports');
+  await mkdir(exportDirectory, { recursive: true });
+  const db = await openDatabase(join(opts.dataDir, 'iotcore.duckdb'), { ...opts.database, exportDirectory });
   const a = new AnalyticsService(opts, db);
   try {
     await a.restore(await loadDefinitions(opts.dataDir));
@@ -193,9 +221,12 @@ class AnalyticsService extends EventEmitter implements Analytics {
   readonly datasets: DatasetService;
   private readonly channels = new Map<string, OpenChannel>();
   private readonly pipelines = new Map<string, CompiledPipeline>();
+  private readonly reprocessing: Reprocessing;
   /** channel name → pipelines reading it, rebuilt whenever a pipeline changes */
   private byChannel = new Map<string, CompiledPipeline[]>();
   private readonly subscribedWriters = new Set<string>();
+  /** worker threads running the lambda activities' functions */
+  private readonly lambdas: LambdaHost;
   private rowsWanted = false;
   private restoreErrors = 0;
   private closing: Promise<void> | null = null;
@@ -210,6 +241,7 @@ class AnalyticsService extends EventEmitter implements Analytics {
   ) {
     super();
     this.file = new DefinitionsFile(opts.dataDir);
+    this.lambdas = createLambdaHost({ ...opts.lambda, functionsDir: opts.lambda?.functionsDir ?? join(opts.dataDir, 'functions') });
     const defs = this.defs;
     this.datasets = new DatasetService({
       dataDir: opts.dataDir,
@@ -220,6 +252,8 @@ class AnalyticsService extends EventEmitter implements Analytics {
     });
     this.arnScope = { region: opts.region ?? 'us-east-1', accountId: opts.accountId ?? '000000000000' };
     this.now = opts.now ?? Date.now;
+    // Replayed rows go to the writer without a source position: live processing's stays put.
+    this.reprocessing = new Reprocessing((ds, rows, at) => this.db.writer(ds).append(rows, at), { now: this.now, ...opts.reprocessing });
     // Stored-row copies for the 'rows' event are only built once somebody listens.
     this.on('newListener', (event: string) => {
       if (event === 'rows' && !this.rowsWanted) {
@@ -244,10 +278,17 @@ class AnalyticsService extends EventEmitter implements Analytics {
     }
     Object.assign(this.defs.datasets, stored.datasets);
     this.restoreErrors += await this.datasets.restore();
-    // Nothing acknowledged is lost: messages archived but not processed before the last stop
-    // (crash, kill) go through the pipelines now, once every pipeline is back.
-    for (const { channel, runner } of this.channels.values()) {
-      if (channel.lastSequence > channel.processedSeq) await runner.replay(channel.readAfter(channel.processedSeq));
+    // Nothing acknowledged is lost, nothing is stored twice: each pipeline resumes after what it
+    // has committed (progress.ts), once every pipeline is back.
+    const offsets = await readCommittedOffsets(this.db);
+    for (const [name, { channel, runner }] of this.channels) {
+      let from = channel.lastSequence;
+      for (const p of this.byChannel.get(name) ?? []) {
+        const after = resumeAfter(offsets, p.pipelineName, name, channel.processedSeq);
+        runner.startPipelineAfter(p.pipelineName, after);
+        from = Math.min(from, after);
+      }
+      if (channel.lastSequence > from) await runner.replay(channel.readAfter(from));
     }
     // datastore retention: once now, then periodically (channels run their own sweep)
     void this.sweepDatastores().catch(() => undefined);
@@ -270,7 +311,7 @@ class AnalyticsService extends EventEmitter implements Analytics {
     } else {
       const clock = this.opts.now ? { now: this.opts.now } : {};
       const channel = await Channel.open(this.opts.dataDir, clean, { ...clock, ...this.opts.channel, fsync: this.opts.fsync });
-      const runner = new ChannelRunner(name, () => this.byChannel.get(name) ?? [], (ds, rows, at) => this.writeRows(ds, rows, at), this.opts.runner);
+      const runner = new ChannelRunner(name, () => this.byChannel.get(name) ?? [], (ds, rows, at, source) => this.writeRows(ds, rows, at, source), this.opts.runner);
       runner.startAt(channel.processedSeq);
       runner.onWatermark = (seq) => channel.markProcessed(seq);
       channel.onArchived((msgs) => runner.enqueue(msgs));
@@ -288,6 +329,7 @@ class AnalyticsService extends EventEmitter implements Analytics {
     checkStorage(def.datastoreStorage, 'datastoreStorage', 'the DuckDB database iotcore.duckdb');
     const format = checkFileFormat(def.fileFormatConfiguration);
     const partitions = checkPartitions(def.datastorePartitions);
+    checkPartitionsFit(partitions);
     const tags = def.tags === undefined ? undefined : checkTags(def.tags);
     const previous = this.defs.datastores[name];
     if (previous) {
@@ -320,13 +362,23 @@ class AnalyticsService extends EventEmitter implements Analytics {
       throw limitExceeded(`a pipeline has at most ${MAX_ACTIVITIES} activities, got ${def.pipelineActivities.length}`);
     }
     const tags = def.tags === undefined ? undefined : checkTags(def.tags);
-    const compiled = compilePipeline(def);
+    // restored pipelines skip the function-module check (a missing module fails invocations instead)
+    const compiled = compilePipeline(def, { enrich: this.opts.enrich, lambda: this.lambdas, checkFunctions: persist });
     if (!this.channels.has(compiled.channelName)) throw notFound(`pipeline "${compiled.pipelineName}": channel "${compiled.channelName}" does not exist`);
     if (!this.defs.datastores[compiled.datastoreName]) {
       throw notFound(`pipeline "${compiled.pipelineName}": datastore "${compiled.datastoreName}" does not exist`);
     }
+    // A new pipeline, or one moved to another channel, starts at that channel's end (a restored
+    // one where restore() says); its start is queued before any of its rows.
+    let started: Promise<void> | undefined;
+    if (persist && this.pipelines.get(compiled.pipelineName)?.channelName !== compiled.channelName) {
+      const { channel, runner } = this.channels.get(compiled.channelName)!;
+      runner.startPipelineAfter(compiled.pipelineName, channel.lastSequence);
+      started = recordStart(this.db.writer(compiled.datastoreName), compiled.pipelineName, compiled.channelName, channel.lastSequence, this.now());
+    }
     this.pipelines.set(compiled.pipelineName, compiled);
     this.reindex();
+    await started;
     const clean: PipelineDefinition = { pipelineName: compiled.pipelineName, pipelineActivities: structuredClone(def.pipelineActivities) };
     const changed = JSON.stringify(this.defs.pipelines[compiled.pipelineName]) !== JSON.stringify(clean);
     this.defs.pipelines[compiled.pipelineName] = clean;
@@ -363,11 +415,12 @@ class AnalyticsService extends EventEmitter implements Analytics {
     return ch.channel.read(range);
   }
 
-  runPipelineActivity(activity: PipelineActivity, payloads: Buffer[]): RunPipelineActivityResult {
+  async runPipelineActivity(activity: PipelineActivity, payloads: Buffer[]): Promise<RunPipelineActivityResult> {
     if (!Array.isArray(payloads) || payloads.length < 1 || payloads.length > 10) {
       throw new AnalyticsError('InvalidRequestException', 'payloads must hold 1..10 entries');
     }
-    const step = compileSingleActivity(activity);
+    if (activity?.lambda !== undefined) return this.runLambdaActivity(activity, payloads);
+    const step = compileSingleActivity(activity, { enrich: this.opts.enrich });
     const out: Buffer[] = [];
     const log: string[] = [];
     payloads.forEach((p, i) => {
@@ -384,6 +437,23 @@ class AnalyticsService extends EventEmitter implements Analytics {
       }
     });
     return { payloads: out, logResult: log.join('\n') };
+  }
+
+  /** A lambda gets every payload (a non-JSON one as base64 text) and its result is shown whole;
+   * a failed invocation is the logResult, with no payloads. */
+  private async runLambdaActivity(activity: PipelineActivity, payloads: Buffer[]): Promise<RunPipelineActivityResult> {
+    const run = compileSingleBatchActivity(activity, { lambda: this.lambdas });
+    let result: unknown[];
+    try {
+      result = await run(payloads.map((p) => decodePayload(p) ?? p.toString('base64')));
+    } catch (e) {
+      return { payloads: [], logResult: (e as Error).message };
+    }
+    const log: string[] = [];
+    result.forEach((r, i) => {
+      if (typeof r !== 'object' || r === null || Array.isArray(r)) log.push(`result ${i}: not a JSON object, a pipeline drops it`);
+    });
+    return { payloads: result.map((r) => Buffer.from(JSON.stringify(r))), logResult: log.join('\n') };
   }
 
   getChannel(name: string): ChannelDefinition | undefined {
@@ -494,6 +564,12 @@ class AnalyticsService extends EventEmitter implements Analytics {
     return { datastore, statistics: { size: { estimatedSizeInBytes: bytes, estimatedOn: this.now() } } };
   }
 
+  exportDatastore(name: string, range: ExportRange = {}): Promise<ExportResult> {
+    this.assertOpen();
+    this.requireDef('datastore', name, this.defs.datastores[name]);
+    return this.db.exportDatastore(name, range);
+  }
+
   listDatastoreDescriptions(page: PageRequest = {}): Page<DatastoreDescription> {
     return this.page(this.listDatastores(), page, (n) => this.datastoreDescription(n));
   }
@@ -516,8 +592,11 @@ class AnalyticsService extends EventEmitter implements Analytics {
     this.assertOpen();
     this.requireDef('pipeline', name, this.defs.pipelines[name]);
     // messages in flight finish with the compiled chain they started with
+    const gone = this.pipelines.get(name);
+    if (gone) this.channels.get(gone.channelName)?.runner.forgetPipeline(name);
     this.pipelines.delete(name);
     this.reindex();
+    await this.reprocessing.forget(name);
     delete this.defs.pipelines[name];
     delete this.defs.meta.pipelines[name];
     await this.file.save(this.defs);
@@ -530,7 +609,7 @@ class AnalyticsService extends EventEmitter implements Analytics {
       name,
       arn: this.resourceArn('pipeline', name),
       activities: structuredClone(def.pipelineActivities),
-      reprocessingSummaries: [],
+      reprocessingSummaries: this.reprocessing.summaries(name),
       creationTime: meta.creationTime,
       lastUpdateTime: meta.lastUpdateTime,
     };
@@ -538,6 +617,25 @@ class AnalyticsService extends EventEmitter implements Analytics {
 
   listPipelineDescriptions(page: PageRequest = {}): Page<PipelineDescription> {
     return this.page(this.listPipelines(), page, (n) => this.describePipeline(n));
+  }
+
+  async startPipelineReprocessing(pipelineName: string, req: ReprocessingRequest = {}): Promise<string> {
+    this.assertOpen();
+    const pipeline = this.requireDef('pipeline', pipelineName, this.pipelines.get(pipelineName));
+    const scope = checkReprocessingRequest(req);
+    this.reprocessing.assertIdle(pipelineName);
+    const { channel } = this.channels.get(pipeline.channelName)!; // a used channel cannot be deleted
+    const lastSeq = channel.counters().lastSeq; // written, not merely admitted
+    const source =
+      scope.kind === 'files'
+        ? readArchiveFiles(await resolveArchivePaths(this.opts.dataDir, pipeline.channelName, scope.s3Paths), pipeline.channelName)
+        : channel.read(scope);
+    return this.reprocessing.start(pipeline, archivedUpTo(source, lastSeq));
+  }
+
+  async cancelPipelineReprocessing(pipelineName: string, reprocessingId: string): Promise<void> {
+    this.requireDef('pipeline', pipelineName, this.pipelines.get(pipelineName));
+    await this.reprocessing.cancel(pipelineName, reprocessingId);
   }
 
   async batchPutMessage(channelName: string, messages: unknown): Promise<BatchPutMessageErrorEntry[]> {
@@ -716,7 +814,7 @@ class AnalyticsService extends EventEmitter implements Analytics {
     const pipelines: AnalyticsCounters['pipelines'] = {};
     for (const [name, p] of this.pipelines) {
       const r = this.channels.get(p.channelName)?.runner.pipelineCounters(name) ?? { rowsOut: 0, writeErrors: 0 };
-      pipelines[name] = { channelName: p.channelName, datastoreName: p.datastoreName, ...r, activities: p.counters() };
+      pipelines[name] = { channelName: p.channelName, datastoreName: p.datastoreName, ...r, activities: p.counters(), reprocessing: this.reprocessing.counters(name) };
     }
     const datastores: AnalyticsCounters['datastores'] = {};
     for (const name of Object.keys(this.defs.datastores)) {
@@ -745,12 +843,14 @@ class AnalyticsService extends EventEmitter implements Analytics {
 
   private async doClose(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await this.reprocessing.close(); // stops replays between chunks, before the writers close
     await this.datasets.close().catch(() => undefined);
     const open = [...this.channels.values()];
     // Close the archives first (flushing them), then let the runners finish, then persist the
     // processed watermarks (now final), then the database.
     await Promise.allSettled(open.map((c) => c.channel.close()));
     await Promise.allSettled(open.map((c) => c.runner.drain()));
+    await this.lambdas.close(); // the runners are done with the functions
     await Promise.allSettled(open.map((c) => c.channel.saveProcessed()));
     // arrival times survive a restart through the metadata
     for (const name of Object.keys(this.defs.channels)) this.lastArrival('channel', name);
@@ -759,8 +859,8 @@ class AnalyticsService extends EventEmitter implements Analytics {
     await this.db.close();
   }
 
-  private writeRows(datastoreName: string, rows: PipelineMessage[], ingestedAt: number): Promise<void> {
-    return this.db.writer(datastoreName).append(rows, ingestedAt);
+  private writeRows(datastoreName: string, rows: PipelineMessage[], ingestedAt: number, source: RowSource): Promise<void> {
+    return this.db.writer(datastoreName).append(rows, ingestedAt, source);
   }
 
   private subscribeWriter(name: string): void {

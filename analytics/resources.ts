@@ -11,6 +11,8 @@ import type {
   Tag,
 } from './types.js';
 import { AnalyticsError, invalidRequest } from './errors.js';
+import { parseGlueType } from './datastore/glue-types.js';
+import { planPartitions } from './datastore/partitions.js';
 
 /** Quotas per account (spec §6); creating one more answers LimitExceededException (HTTP 410). */
 export const RESOURCE_LIMITS = { channel: 50, datastore: 25, pipeline: 100, dataset: 100 } as const;
@@ -105,6 +107,7 @@ export function checkFileFormat(v: unknown): FileFormatConfiguration {
   const columns: unknown = schema?.columns ?? [];
   if (!Array.isArray(columns)) throw invalidRequest('parquetConfiguration.schemaDefinition.columns must be a list');
   if (columns.length > MAX_PARQUET_COLUMNS) throw limitExceeded(`a Parquet schema has at most ${MAX_PARQUET_COLUMNS} columns, got ${columns.length}`);
+  const names = new Set<string>();
   const clean = (columns as { name?: unknown; type?: unknown }[]).map((c, i) => {
     if (typeof c?.name !== 'string' || c.name.length > 255 || !COLUMN_NAME.test(c.name)) {
       throw invalidRequest(`schemaDefinition.columns[${i}].name must be 1..255 characters, a letter or _ then letters, digits, _ (no leading __)`);
@@ -112,6 +115,10 @@ export function checkFileFormat(v: unknown): FileFormatConfiguration {
     if (typeof c.type !== 'string' || c.type.length < 1 || c.type.length > 131072) {
       throw invalidRequest(`schemaDefinition.columns[${i}].type must be a type name such as string, int, double, timestamp`);
     }
+    // names are case-insensitive, as attribute names and DuckDB columns are
+    if (names.has(c.name.toLowerCase())) throw invalidRequest(`schemaDefinition.columns[${i}].name "${c.name}" appears twice (names are case-insensitive)`);
+    names.add(c.name.toLowerCase());
+    parseGlueType(c.type, `schemaDefinition.columns[${i}].type`); // refuses types we cannot store
     return { name: c.name, type: c.type };
   });
   return { parquetConfiguration: { schemaDefinition: { columns: clean } } };
@@ -144,6 +151,12 @@ export function checkPartitions(v: unknown): DatastorePartitions | undefined {
     return { timestampPartition: { attributeName: body.attributeName, timestampFormat: body.timestampFormat } };
   });
   return { partitions };
+}
+
+/** Partitions beyond their shape: unique, not our reserved names, a readable timestampFormat
+ * (datastore/partitions.ts). */
+export function checkPartitionsFit(partitions: DatastorePartitions | undefined): void {
+  planPartitions(partitions);
 }
 
 /** PutLoggingOptions' `loggingOptions`: {roleArn 20..2048, level "ERROR", enabled}. */

@@ -39,6 +39,9 @@ export interface PipelineActivity {
   selectAttributes?: { name: string; attributes: string[]; next?: string };
   addAttributes?: { name: string; attributes: Record<string, string>; next?: string };
   removeAttributes?: { name: string; attributes: string[]; next?: string };
+  lambda?: { name: string; lambdaName: string; batchSize: number; next?: string };
+  deviceRegistryEnrich?: { name: string; attribute: string; thingName: string; roleArn: string; next?: string };
+  deviceShadowEnrich?: { name: string; attribute: string; thingName: string; roleArn: string; next?: string };
   [other: string]: unknown;
 }
 
@@ -193,9 +196,27 @@ export interface PipelineDescription {
   name: string;
   arn: string;
   activities: PipelineActivity[];
-  reprocessingSummaries: { id: string; status: string; creationTime: number }[];
+  /** most recent first, at most the last 10 runs of this pipeline (analytics/pipelines/reprocessing.ts) */
+  reprocessingSummaries: ReprocessingSummary[];
   creationTime: number;
   lastUpdateTime: number;
+}
+
+/** StartPipelineReprocessing's body (times epoch ms): a receivedAt range [startTime, endTime)
+ * or archive files (`channelMessages.s3Paths`), never both; neither replays the whole archive. */
+export interface ReprocessingRequest {
+  startTime?: number;
+  endTime?: number;
+  channelMessages?: { s3Paths: string[] };
+}
+
+export type ReprocessingStatus = 'RUNNING' | 'SUCCEEDED' | 'CANCELLED' | 'FAILED';
+
+/** One entry of DescribePipeline's `reprocessingSummaries` (creationTime epoch ms). */
+export interface ReprocessingSummary {
+  id: string;
+  status: ReprocessingStatus;
+  creationTime: number;
 }
 
 /** A page of a List operation: `nextToken` is present while more items follow. */

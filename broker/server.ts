@@ -16,6 +16,7 @@ import { attachWebSockets } from './http/websocket.js';
 import { healthRoutes } from './http/routes/health.js';
 import { datasetRoutes } from './http/routes/datasets.js';
 import { createContentUrlSigner, datasetContentRoutes, serverBaseUrl } from './http/routes/dataset-content.js';
+import { datastoreExportRoutes } from './http/routes/datastore-export.js';
 import { iotAnalyticsDatasetRoutes } from './http/routes/iotanalytics-datasets.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
 import { iotRulesRoutes } from './http/routes/iot-rules.js';
@@ -99,8 +100,6 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const cleanup: (() => Promise<void> | void)[] = [];
   let ready = false;
   try {
-    const analytics = await openAnalytics({ dataDir: settings.dataDir, fsync: settings.fsync, region: settings.region, accountId: settings.accountId });
-    cleanup.unshift(() => analytics.close());
     // the device registry: the journal replayed, then the configuration's things, types, groups
     const registry = openRegistry(settings.dataDir, { region: settings.region, accountId: settings.accountId, fsync: settings.fsync });
     cleanup.unshift(() => registry.close());
@@ -139,6 +138,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       publish: (topic, payload) => (mqtt ? mqtt.publish(topic, payload, 1) : Promise.resolve()),
       onPublishError: (topic, err) => log.warn({ topic, err: String(err) }, 'shadow answer not published'),
     });
+    // Analytics opens after the registry and shadows: its enrich activities read them, also for
+    // the messages it replays while opening; it closes before them.
+    const analytics = await openAnalytics({
+      dataDir: settings.dataDir, fsync: settings.fsync, region: settings.region, accountId: settings.accountId,
+      enrich: { describeThing: (name) => registry.findThing(name), getShadow: (name) => shadows.thingShadow(name) },
+    });
+    cleanup.unshift(() => analytics.close());
     const lookups: RuleLookups = {
       thingShadow: (thingName, shadowName) => shadows.thingShadow(thingName, shadowName),
       registryData: (thingName, api) => registry.registryData(thingName, api),
@@ -180,7 +186,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       ],
       log,
       settings.maxPayloadBytes,
-      { routes: [iotRulesRoutes(ruleStore, { ruleArn }), iotRegistryRoutes(registry), iotCertificateRoutes(certificates, policies), iotPolicyRoutes(policies), iotDataRoutes(shadows, { publish: (topic, payload, qos, retain) => mqttServer.publish(topic, payload, qos, retain), bodyLimit: settings.maxPayloadBytes }), iotRetainedRoutes(() => mqttServer.retained), iotEndpointRoutes({ host: settings.host }), iotAnalyticsChannelRoutes(analytics), iotAnalyticsDatastoreRoutes(analytics), iotAnalyticsPipelineRoutes(analytics), iotAnalyticsMiscRoutes(analytics), iotAnalyticsDatasetRoutes(analytics, contentUrls), devicePasswordRoutes(passwords)], bodyLimit: AWS_RULE_BODY_LIMIT, auth: { isSigned: carriesSigV4, verify: (r) => signatures.verify(r) } },
+      { routes: [iotRulesRoutes(ruleStore, { ruleArn }), iotRegistryRoutes(registry), iotCertificateRoutes(certificates, policies), iotPolicyRoutes(policies), iotDataRoutes(shadows, { publish: (topic, payload, qos, retain) => mqttServer.publish(topic, payload, qos, retain), bodyLimit: settings.maxPayloadBytes }), iotRetainedRoutes(() => mqttServer.retained), iotEndpointRoutes({ host: settings.host }), iotAnalyticsChannelRoutes(analytics), iotAnalyticsDatastoreRoutes(analytics), iotAnalyticsPipelineRoutes(analytics), iotAnalyticsMiscRoutes(analytics), iotAnalyticsDatasetRoutes(analytics, contentUrls), devicePasswordRoutes(passwords), datastoreExportRoutes(analytics)], bodyLimit: AWS_RULE_BODY_LIMIT, auth: { isSigned: carriesSigV4, verify: (r) => signatures.verify(r) } },
     );
     const closeSockets = attachWebSockets(http.server, {
       mqtt: (stream, request) => mqttServer.handleStream(stream, request),

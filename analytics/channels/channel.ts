@@ -81,7 +81,8 @@ interface OpenSegment {
 }
 
 const SEQ_FILE = 'seq.json';
-/** the pipelines' processed watermark: messages after it are replayed on open */
+/** the processed watermark: every pipeline's writes for messages up to it have settled. On open a
+ * pipeline resumes after max(this, its offset committed with its rows), see analytics/progress.ts */
 const PROCESSED_FILE = 'processed.json';
 
 export class Channel {

@@ -2,22 +2,44 @@
 // above it speaks in our own terms (tables, columns, sinks that append and commit, a read-only
 // select with a time limit), so DuckDB can be upgraded or swapped behind this one file.
 //
-// Security posture of the instance (set at creation, then locked):
+// Security posture of the instance (set once by openEngine before any other connection, then locked):
 // - enable_external_access=false: SQL can never open a host file, attach another database, COPY,
 //   EXPORT, glob, install or load extensions. The database file itself and DuckDB's own spill
-//   files keep working. When Parquet export arrives, do NOT re-enable external access; give it
-//   DuckDB's `allowed_directories` (a list of directory prefixes still reachable with external
-//   access disabled), pointing at the export directory only.
+//   files keep working. The one exception is `allowed_directories`: the Parquet export directory
+//   (EngineOptions.exportDirectory), so copyToParquet can write there. DuckDB resolves `..` and
+//   symlinks before that prefix check. Dataset SQL still cannot write there (READ ONLY
+//   transaction, SELECT only); it can at most read back exported Parquet files of its own data.
+//   DuckDB only accepts allowed_directories through SET, not the creation config, hence the SETs.
 // - lock_configuration=true: no statement can change a setting afterwards (SET/PRAGMA/RESET fail).
 // - extension auto-install/auto-load off: nothing is downloaded behind our back. JSON is built in.
 // Dataset SQL additionally runs inside a READ ONLY transaction, must be exactly one statement,
 // and that statement must be of DuckDB's own type SELECT.
 
 import {
+  BIGINT,
+  BOOLEAN,
+  DATE,
+  DECIMAL,
+  DOUBLE,
   DuckDBInstance,
   DuckDBTimestampValue,
   DuckDBTypeId,
+  FLOAT,
+  INTEGER,
+  LIST,
+  MAP,
+  SMALLINT,
+  STRUCT,
   StatementType,
+  TIMESTAMP,
+  TINYINT,
+  VARCHAR,
+  dateValue,
+  decimalValue,
+  listValue,
+  mapValue,
+  structValue,
+  timestampValue,
   version as duckdbVersion,
 } from '@duckdb/node-api';
 import type {
@@ -34,6 +56,8 @@ import type {
 import { AnalyticsError } from '../errors.js';
 import type { Column } from './schema.js';
 import { columnTypeFromSql, quoteIdentifier, sqlTypeOf } from './schema.js';
+import type { TypeNode } from './glue-types.js';
+import { DECIMAL_SCALE, DECIMAL_WIDTH, scaledDecimal } from './glue-types.js';
 
 export interface EngineOptions {
   /** DuckDB memory_limit, e.g. '1GB' */
@@ -44,6 +68,8 @@ export interface EngineOptions {
   maxConcurrentQueries?: number;
   /** dataset queries allowed to wait; beyond it a query fails with ThrottlingException */
   maxQueuedQueries?: number;
+  /** absolute directory copyToParquet may write under (created by the caller); none: no export */
+  exportDirectory?: string;
 }
 
 export interface QueryColumn {
@@ -56,16 +82,40 @@ export interface SelectResult {
   rows: unknown[][];
 }
 
+/**
+ * How far a pipeline has got through its channel: every row it makes from messages up to `seq`
+ * is committed. Stored in OFFSETS_TABLE in the same transaction as those rows, so a crash can
+ * never separate the two (exactly-once replay, see analytics/progress.ts). `reset` replaces the
+ * stored value (a pipeline (re)starting at the channel's end); otherwise it only ever grows.
+ */
+export interface SourceOffset {
+  pipelineName: string;
+  channelName: string;
+  seq: number;
+  reset?: boolean;
+}
+
+/** Outside the `main` schema, so it is never listed as a datastore; readable by dataset SQL. */
+export const OFFSETS_TABLE = 'iotcore_progress.pipeline_offsets';
+
 /** Appends converted rows to one table and commits them. One per datastore, own connection. */
 export interface TableSink {
   /** ALTER TABLE ADD COLUMN for each; the appender is reopened so it sees the new columns. */
   addColumns(columns: readonly Column[]): Promise<void>;
   /**
    * Append rows (one value per column, in column order, already converted by schema.ts; null →
-   * NULL) and commit them as one appender flush. Resolves once committed.
+   * NULL) and commit them, together with the pipelines' offsets, as one transaction. Resolves
+   * once committed.
    */
-  appendRows(columns: readonly Column[], rows: readonly (readonly unknown[])[]): Promise<void>;
+  appendRows(columns: readonly Column[], rows: readonly (readonly unknown[])[], offsets?: readonly SourceOffset[]): Promise<void>;
   close(): void;
+}
+
+export interface TableStorage {
+  rows: number;
+  persistentRows: number;
+  /** distinct file blocks holding the table's checkpointed segments × block size */
+  persistentBytes: number;
 }
 
 export interface DuckEngine {
@@ -80,6 +130,13 @@ export interface DuckEngine {
   openSink(table: string): Promise<TableSink>;
   /** Run one read-only SELECT with a time limit; results as JSON-safe values. */
   select(sql: string, opts: { timeoutMs: number; maxRows: number }): Promise<SelectResult>;
+  /**
+   * COPY (our own SELECT, never user SQL) TO a directory under exportDirectory as hive-partitioned
+   * Parquet (PARTITION_BY these columns); returns the row count. On its own connection.
+   */
+  copyToParquet(select: string, directory: string, partitionBy: readonly string[]): Promise<number>;
+  /** Storage figures of one table for size statistics (persistent = checkpointed into the file). */
+  tableStorage(table: string): Promise<TableStorage>;
   /** The DuckDB library version, for benchmarks and diagnostics. */
   readonly version: string;
   /** Interrupt running queries, close sinks and connections, checkpoint, close the instance. */
@@ -88,10 +145,8 @@ export interface DuckEngine {
 
 export async function openEngine(file: string, opts: EngineOptions = {}): Promise<DuckEngine> {
   const config: Record<string, string> = {
-    enable_external_access: 'false',
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
-    lock_configuration: 'true',
   };
   if (opts.memoryLimit !== undefined) config.memory_limit = opts.memoryLimit;
   if (opts.threads !== undefined) config.threads = String(opts.threads);
@@ -100,6 +155,35 @@ export async function openEngine(file: string, opts: EngineOptions = {}): Promis
     instance = await DuckDBInstance.create(file, config);
   } catch (e) {
     throw new AnalyticsError('InternalFailureException', `cannot open DuckDB database ${file}: ${messageOf(e)}`, { cause: e });
+  }
+  try {
+    const conn = await instance.connect();
+    try {
+      // allowed_directories must be set while external access is still on; the lock comes last
+      if (opts.exportDirectory !== undefined) {
+        const dir = opts.exportDirectory.endsWith('/') ? opts.exportDirectory : `${opts.exportDirectory}/`;
+        await runDdl(conn, `SET GLOBAL allowed_directories = [${sqlString(dir)}]`);
+      }
+      await runDdl(conn, 'SET GLOBAL enable_external_access = false');
+      await runDdl(conn, 'SET GLOBAL lock_configuration = true');
+    } finally {
+      conn.closeSync();
+    }
+  } catch (e) {
+    instance.closeSync();
+    throw e;
+  }
+  try {
+    const conn = await instance.connect();
+    try {
+      await runDdl(conn, 'CREATE SCHEMA IF NOT EXISTS iotcore_progress');
+      await runDdl(conn, `CREATE TABLE IF NOT EXISTS ${OFFSETS_TABLE} (pipeline_name VARCHAR, channel_name VARCHAR, seq BIGINT NOT NULL, PRIMARY KEY (pipeline_name, channel_name))`);
+    } finally {
+      conn.closeSync();
+    }
+  } catch (e) {
+    instance.closeSync();
+    throw e;
   }
   return new Engine(instance, opts);
 }
@@ -158,6 +242,51 @@ class Engine implements DuckEngine {
       return result.rowsChanged;
     } catch (e) {
       throw new AnalyticsError('InternalFailureException', `retention delete on ${table} failed: ${messageOf(e)}`, { cause: e });
+    }
+  }
+
+  copyToParquet(select: string, directory: string, partitionBy: readonly string[]): Promise<number> {
+    this.assertOpen();
+    const run = this.runCopy(select, directory, partitionBy);
+    // close() waits for it like for a running query
+    const settled = run.then(() => undefined, () => undefined);
+    this.selects.add(settled);
+    void settled.then(() => this.selects.delete(settled));
+    return run;
+  }
+
+  private async runCopy(select: string, directory: string, partitionBy: readonly string[]): Promise<number> {
+    const conn = await this.instance.connect();
+    this.running.add(conn);
+    try {
+      const partitions = partitionBy.length > 0 ? `, PARTITION_BY (${partitionBy.map(quoteIdentifier).join(', ')})` : '';
+      const reader = await conn.runAndReadAll(`COPY (${select}) TO ${sqlString(directory)} (FORMAT PARQUET${partitions})`);
+      return Number(reader.getRows()[0]?.[0] ?? 0);
+    } catch (e) {
+      if (this.closed) throw closedError();
+      throw new AnalyticsError('InternalFailureException', `Parquet export to ${directory} failed: ${messageOf(e)}`, { cause: e });
+    } finally {
+      this.running.delete(conn);
+      conn.closeSync();
+    }
+  }
+
+  async tableStorage(table: string): Promise<TableStorage> {
+    const conn = await this.adminConnection();
+    try {
+      const reader = await conn.runAndReadAll(
+        `SELECT
+           (SELECT estimated_size FROM duckdb_tables() WHERE schema_name = 'main' AND lower(table_name) = lower($1) LIMIT 1),
+           (SELECT sum(count) FROM pragma_storage_info($1) WHERE persistent AND column_id = 0 AND column_path = '[0]'),
+           (SELECT count(DISTINCT b) FROM (SELECT block_id AS b FROM pragma_storage_info($1) WHERE persistent AND block_id >= 0
+              UNION ALL SELECT unnest(additional_block_ids) FROM pragma_storage_info($1) WHERE persistent)),
+           (SELECT block_size FROM pragma_database_size() WHERE database_name = current_database())`,
+        [table],
+      );
+      const [rows, persistentRows, blocks, blockSize] = (reader.getRows()[0] ?? []).map((v) => Number(v ?? 0));
+      return { rows, persistentRows, persistentBytes: blocks * blockSize };
+    } catch (e) {
+      throw new AnalyticsError('InternalFailureException', `reading the storage size of ${table} failed: ${messageOf(e)}`, { cause: e });
     }
   }
 
@@ -298,15 +427,36 @@ class Sink implements TableSink {
     }
   }
 
-  async appendRows(columns: readonly Column[], rows: readonly (readonly unknown[])[]): Promise<void> {
+  async appendRows(columns: readonly Column[], rows: readonly (readonly unknown[])[], offsets: readonly SourceOffset[] = []): Promise<void> {
     this.assertOpen();
     if (!this.appender) this.appender = await this.conn.createAppender(this.table);
     this.assertOpen();
+    if (offsets.length === 0) return this.appendAndFlush(columns, rows);
+    // The appender's flush joins the open transaction, so rows and offsets commit (or not) together.
+    await this.conn.run('BEGIN TRANSACTION');
+    try {
+      this.appendAndFlush(columns, rows);
+      for (const o of offsets) {
+        const update = o.reset ? 'excluded.seq' : 'greatest(seq, excluded.seq)';
+        await this.conn.run(`INSERT INTO ${OFFSETS_TABLE} VALUES ($1, $2, $3) ON CONFLICT DO UPDATE SET seq = ${update}`, [o.pipelineName, o.channelName, o.seq]);
+      }
+      await this.conn.run('COMMIT');
+    } catch (e) {
+      try {
+        await this.conn.run('ROLLBACK');
+      } catch {
+        // the failed statement already ended the transaction
+      }
+      throw e instanceof AnalyticsError ? e : new AnalyticsError('InternalFailureException', `committing ${rows.length} rows to ${this.table} failed: ${messageOf(e)}`, { cause: e });
+    }
+  }
+
+  private appendAndFlush(columns: readonly Column[], rows: readonly (readonly unknown[])[]): void {
+    const ap = this.appender!;
     if (this.writersFor !== columns.length) {
       this.writers = columns.map((c) => appendValueFor(c.type));
       this.writersFor = columns.length;
     }
-    const ap = this.appender;
     const writers = this.writers;
     try {
       for (const row of rows) {
@@ -317,7 +467,7 @@ class Sink implements TableSink {
         }
         ap.endRow();
       }
-      ap.flushSync(); // one commit for the whole batch
+      ap.flushSync(); // one commit for the whole batch (or part of the caller's transaction)
     } catch (e) {
       // Discard what this batch left in the appender and start the next batch on a fresh one.
       try {
@@ -360,6 +510,7 @@ class Sink implements TableSink {
 type AppendValue = (ap: DuckDBAppender, v: unknown) => void;
 
 function appendValueFor(type: Column['type']): AppendValue {
+  if (typeof type === 'object') return appendTypedFor(type);
   switch (type) {
     case 'TIMESTAMP': // epoch ms → DuckDB microseconds
       return (ap, v) => ap.appendTimestamp(new DuckDBTimestampValue(BigInt(Math.round((v as number) * 1000))));
@@ -375,6 +526,79 @@ function appendValueFor(type: Column['type']): AppendValue {
     default:
       return (ap) => ap.appendNull(); // columns we do not understand get NULL (counted upstream)
   }
+}
+
+/** Columns declared by a Parquet schemaDefinition; values already converted by glue-types.ts. */
+function appendTypedFor(node: TypeNode): AppendValue {
+  switch (node.kind) {
+    case 'VARCHAR':
+      return (ap, v) => ap.appendVarchar(v as string);
+    case 'TINYINT':
+      return (ap, v) => ap.appendTinyInt(v as number);
+    case 'SMALLINT':
+      return (ap, v) => ap.appendSmallInt(v as number);
+    case 'INTEGER':
+      return (ap, v) => ap.appendInteger(v as number);
+    case 'BIGINT':
+      return (ap, v) => ap.appendBigInt(v as bigint);
+    case 'FLOAT':
+      return (ap, v) => ap.appendFloat(v as number);
+    case 'DOUBLE':
+      return (ap, v) => ap.appendDouble(v as number);
+    case 'BOOLEAN':
+      return (ap, v) => ap.appendBoolean(v as boolean);
+    case 'TIMESTAMP':
+      return (ap, v) => ap.appendTimestamp(timestampValue(BigInt(v as number) * 1000n));
+    case 'DATE':
+      return (ap, v) => ap.appendDate(dateValue(v as number));
+    case 'DECIMAL':
+      return (ap, v) => ap.appendDecimal(decimalValue(scaledDecimal(v as string), DECIMAL_WIDTH, DECIMAL_SCALE));
+    default: {
+      const type = duckTypeOf(node);
+      return (ap, v) => ap.appendValue(duckValueOf(node, v), type);
+    }
+  }
+}
+
+function duckTypeOf(node: TypeNode): DuckDBType {
+  switch (node.kind) {
+    case 'LIST':
+      return LIST(duckTypeOf(node.item));
+    case 'STRUCT':
+      return STRUCT(Object.fromEntries(node.fields.map((f) => [f.name, duckTypeOf(f.type)])));
+    case 'MAP':
+      return MAP(duckTypeOf(node.key), duckTypeOf(node.value));
+    case 'DECIMAL':
+      return DECIMAL(DECIMAL_WIDTH, DECIMAL_SCALE);
+    default:
+      return { VARCHAR, TINYINT, SMALLINT, INTEGER, BIGINT, FLOAT, DOUBLE, BOOLEAN, TIMESTAMP, DATE }[node.kind];
+  }
+}
+
+function duckValueOf(node: TypeNode, v: unknown): DuckDBValue {
+  if (v === null || v === undefined) return null;
+  switch (node.kind) {
+    case 'TIMESTAMP':
+      return timestampValue(BigInt(v as number) * 1000n);
+    case 'DATE':
+      return dateValue(v as number);
+    case 'DECIMAL':
+      return decimalValue(scaledDecimal(v as string), DECIMAL_WIDTH, DECIMAL_SCALE);
+    case 'LIST':
+      return listValue((v as unknown[]).map((x) => duckValueOf(node.item, x)));
+    case 'STRUCT': {
+      const o = v as Record<string, unknown>;
+      return structValue(Object.fromEntries(node.fields.map((f) => [f.name, duckValueOf(f.type, o[f.name])])));
+    }
+    case 'MAP':
+      return mapValue((v as { key: unknown; value: unknown }[]).map((e) => ({ key: duckValueOf(node.key, e.key), value: duckValueOf(node.value, e.value) })));
+    default:
+      return v as DuckDBValue; // string, number, bigint, boolean as converted
+  }
+}
+
+function sqlString(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
 }
 
 // ---------- results → JSON-safe values, one converter per column, chosen once per query ----------

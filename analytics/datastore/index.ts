@@ -8,11 +8,18 @@ import type { DuckEngine, EngineOptions, QueryColumn, TableSink } from './duckdb
 import { openEngine } from './duckdb.js';
 import type { Column } from './schema.js';
 import { DT_COLUMN, TableSchema } from './schema.js';
+import { parseGlueType } from './glue-types.js';
+import type { PartitionPlan } from './partitions.js';
+import { planPartitions } from './partitions.js';
+import type { ExportRange, ExportResult } from './export.js';
+import { exportTable } from './export.js';
 import type { DatastoreWriter, WriterOptions } from './writer.js';
 import { BatchingWriter } from './writer.js';
 
 export type { DatastoreWriter, CommitListener, WriterOptions } from './writer.js';
-export type { QueryColumn } from './duckdb.js';
+export type { QueryColumn, SourceOffset } from './duckdb.js';
+export type { ExportRange, ExportResult } from './export.js';
+export { OFFSETS_TABLE } from './duckdb.js';
 
 export interface DatabaseOptions extends WriterOptions {
   /** DuckDB memory_limit, e.g. '1GB' */
@@ -27,6 +34,8 @@ export interface DatabaseOptions extends WriterOptions {
   maxColumns?: number;
   maxConcurrentQueries?: number;
   maxQueuedQueries?: number;
+  /** absolute directory of Parquet exports (the only place DuckDB may write files); none: no export */
+  exportDirectory?: string;
 }
 
 export interface QueryOptions {
@@ -54,9 +63,14 @@ export interface Database {
   dropDatastore(datastoreName: string): Promise<void>;
   /** Extra: delete rows ingested before the cutoff (epoch ms), for retention; returns the count. */
   deleteRowsBefore(datastoreName: string, cutoffMs: number): Promise<number>;
-  /** Extra: an estimate of the table's size (DescribeDatastore statistics): DuckDB's row count
-   * times the mean text size of up to 1000 rows. */
+  /** Extra: an estimate of the table's size in bytes (DescribeDatastore statistics): the DuckDB
+   * file blocks holding its checkpointed rows, plus rows not yet checkpointed at the same bytes per
+   * row (or, before any checkpoint, their mean text size). */
   estimatedSizeBytes(datastoreName: string): Promise<number>;
+  /** Extra: commit what the writer holds, then write the rows of [startTime, endTime) (whole UTC
+   * days) as hive-partitioned Parquet under exportDirectory (export.ts). One export per datastore
+   * at a time; a second waits. */
+  exportDatastore(datastoreName: string, range?: ExportRange): Promise<ExportResult>;
   /** Flush every writer, then close connections and the instance. */
   close(): Promise<void>;
 }
@@ -73,6 +87,7 @@ export async function openDatabase(file: string, opts: DatabaseOptions = {}): Pr
     threads: opts.threads,
     maxConcurrentQueries: opts.maxConcurrentQueries,
     maxQueuedQueries: opts.maxQueuedQueries,
+    exportDirectory: opts.exportDirectory,
   };
   const engine = await openEngine(file, engineOpts);
   const db = new DuckDatabase(engine, opts);
@@ -88,8 +103,11 @@ export async function openDatabase(file: string, opts: DatabaseOptions = {}): Pr
 interface Store {
   name: string;
   schema: TableSchema;
+  partitions: PartitionPlan;
   writer: BatchingWriter | null;
   sink: TableSink | null;
+  /** the export running (or last run) for this datastore, so exports of one table queue up */
+  exporting: Promise<unknown>;
 }
 
 class DuckDatabase implements Database {
@@ -112,10 +130,45 @@ class DuckDatabase implements Database {
     if (typeof name !== 'string' || !DATASTORE_NAME.test(name)) {
       throw new AnalyticsError('InvalidRequestException', `invalid datastoreName ${JSON.stringify(name)}: 1..128 of [a-zA-Z0-9_], not starting with "__"`);
     }
-    if (this.stores.has(name.toLowerCase())) return;
-    const columns: Column[] = [{ name: DT_COLUMN, type: 'TIMESTAMP' }];
+    // A declared Parquet schema fixes the table's columns (validated by resources.ts already).
+    // (an empty column list declares nothing: the columns evolve with the data, as for JSON)
+    const listed = def.fileFormatConfiguration?.parquetConfiguration?.schemaDefinition?.columns;
+    const declared = listed && listed.length > 0 ? listed : undefined;
+    const typed: Column[] | undefined = declared?.map((c, i) => ({ name: c.name, type: parseGlueType(c.type, `schemaDefinition.columns[${i}].type`) }));
+    const partitions = planPartitions(def.datastorePartitions);
+    const existing = this.stores.get(name.toLowerCase());
+    if (existing) {
+      existing.partitions = partitions;
+      // after a restart the table's columns come back from DuckDB as untyped; the definition
+      // (immutable) says what they are
+      if (typed && !existing.schema.fixed && !existing.writer) existing.schema = this.schemaOf(typed);
+      return;
+    }
+    const columns: Column[] = [{ name: DT_COLUMN, type: 'TIMESTAMP' }, ...(typed ?? [])];
     await this.engine.createTable(name, columns);
-    if (!this.stores.has(name.toLowerCase())) this.stores.set(name.toLowerCase(), this.newStore(name, columns));
+    if (!this.stores.has(name.toLowerCase())) {
+      const store = this.newStore(name, columns);
+      if (typed) store.schema = this.schemaOf(typed);
+      store.partitions = partitions;
+      this.stores.set(name.toLowerCase(), store);
+    }
+  }
+
+  private schemaOf(typed: readonly Column[]): TableSchema {
+    return new TableSchema([{ name: DT_COLUMN, type: 'TIMESTAMP' }, ...typed], Number.MAX_SAFE_INTEGER, true);
+  }
+
+  exportDatastore(datastoreName: string, range: ExportRange = {}): Promise<ExportResult> {
+    this.assertOpen();
+    const store = this.store(datastoreName);
+    const root = this.opts.exportDirectory;
+    if (root === undefined) throw new AnalyticsError('InvalidRequestException', 'this database has no export directory');
+    const run = store.exporting.then(async () => {
+      if (store.writer) await store.writer.flush();
+      return exportTable(this.engine, { table: store.name, columns: store.schema.columns, plan: store.partitions, root, range });
+    });
+    store.exporting = run.catch(() => undefined);
+    return run;
   }
 
   writer(datastoreName: string): DatastoreWriter {
@@ -142,13 +195,16 @@ class DuckDatabase implements Database {
   async estimatedSizeBytes(datastoreName: string): Promise<number> {
     this.assertOpen();
     const name = this.store(datastoreName).name; // validated: [a-zA-Z0-9_] only, safe to inline
-    const r = await this.query(
-      `SELECT (SELECT estimated_size FROM duckdb_tables() WHERE lower(table_name) = lower('${name}') LIMIT 1) AS n, ` +
-        `(SELECT avg(strlen(CAST(s AS VARCHAR))) FROM (SELECT * FROM "${name}" LIMIT 1000) AS s) AS mean`,
-      { maxRows: 1 },
-    );
-    const [n, mean] = r.rows[0] ?? [];
-    return Math.round(Number(n ?? 0) * Number(mean ?? 0));
+    const s = await this.engine.tableStorage(name);
+    const pending = Math.max(0, s.rows - s.persistentRows);
+    if (pending === 0) return s.persistentBytes;
+    let perRow = s.persistentRows > 0 ? s.persistentBytes / s.persistentRows : 0;
+    if (perRow === 0) {
+      // nothing checkpointed yet: the mean size of the values as text, over up to 1000 rows
+      const r = await this.query(`SELECT avg(strlen(CAST(COLUMNS(*) AS VARCHAR))) FROM (SELECT * FROM "${name}" LIMIT 1000)`, { maxRows: 1 });
+      perRow = (r.rows[0] ?? []).reduce<number>((sum, v) => sum + Number(v ?? 0), 0);
+    }
+    return Math.round(s.persistentBytes + pending * perRow);
   }
 
   private store(datastoreName: string): Store {
@@ -180,7 +236,7 @@ class DuckDatabase implements Database {
   }
 
   private newStore(name: string, columns: readonly Column[]): Store {
-    return { name, schema: new TableSchema(columns, this.opts.maxColumns), writer: null, sink: null };
+    return { name, schema: new TableSchema(columns, this.opts.maxColumns), partitions: { attributes: [] }, writer: null, sink: null, exporting: Promise.resolve() };
   }
 
   /**
@@ -201,7 +257,7 @@ class DuckDatabase implements Database {
     };
     const lazySink: TableSink = {
       addColumns: async (cols) => (await sink()).addColumns(cols),
-      appendRows: async (cols, rows) => (await sink()).appendRows(cols, rows),
+      appendRows: async (cols, rows, offsets) => (await sink()).appendRows(cols, rows, offsets),
       close: () => {
         void opening?.then((s) => s.close(), () => undefined);
       },

@@ -11,11 +11,20 @@
 // - A null/undefined value creates no column (its type cannot be known); it is stored as NULL.
 // - Attribute names are case-insensitive (AWS IoT Analytics, and DuckDB identifiers too): the first
 //   spelling seen names the column, later spellings land in it.
+// - A Parquet datastore with a `schemaDefinition` has a fixed table: exactly the declared typed
+//   columns (glue-types.ts) after `__dt`; attributes not in the schema are dropped and counted
+//   (writer's droppedAttributes), never added as columns.
+
+import type { TypeNode } from './glue-types.js';
+import { convertTyped, NO_FIT, sqlOfType } from './glue-types.js';
 
 export const DT_COLUMN = '__dt';
 
-/** Column types we create or understand. `OTHER` is anything else found in an existing table. */
-export type ColumnType = 'TIMESTAMP' | 'DOUBLE' | 'BIGINT' | 'VARCHAR' | 'BOOLEAN' | 'JSON' | 'OTHER';
+/**
+ * Column types we create or understand. `OTHER` is anything else found in an existing table; a
+ * TypeNode is a column declared by a Parquet schemaDefinition.
+ */
+export type ColumnType = 'TIMESTAMP' | 'DOUBLE' | 'BIGINT' | 'VARCHAR' | 'BOOLEAN' | 'JSON' | 'OTHER' | TypeNode;
 
 export interface Column {
   readonly name: string;
@@ -33,7 +42,7 @@ export function quoteIdentifier(name: string): string {
 /** The DuckDB type name used in DDL for a column type we create. */
 export function sqlTypeOf(type: ColumnType): string {
   if (type === 'OTHER') throw new Error('OTHER columns are never created');
-  return type;
+  return typeof type === 'object' ? sqlOfType(type) : type;
 }
 
 /** Map a DuckDB `information_schema.columns.data_type` back to our column type. */
@@ -81,6 +90,10 @@ function unusableName(name: string): boolean {
  */
 export function convertForColumn(value: unknown, type: ColumnType): unknown {
   if (value === null || value === undefined) return null;
+  if (typeof type === 'object') {
+    const converted = convertTyped(value, type);
+    return converted === NO_FIT ? MISMATCH : converted;
+  }
   switch (type) {
     case 'DOUBLE':
       if (typeof value === 'number') return value;
@@ -135,7 +148,8 @@ export class TableSchema {
   private readonly cols: Column[] = [];
   private readonly byKey = new Map<string, number>();
 
-  constructor(columns: readonly Column[], private readonly maxColumns = 1000) {
+  /** `fixed`: the columns are a declared schema; plan() never adds one. */
+  constructor(columns: readonly Column[], private readonly maxColumns = 1000, readonly fixed = false) {
     for (const c of columns) this.add(c);
   }
 
@@ -163,6 +177,7 @@ export class TableSchema {
    */
   plan(rows: readonly Record<string, unknown>[]): Column[] {
     const additions: Column[] = [];
+    if (this.fixed) return additions;
     const planned = new Set<string>();
     for (const row of rows) {
       for (const name in row) {

@@ -10,7 +10,7 @@
 
 import type { PipelineMessage } from '../types.js';
 import { AnalyticsError } from '../errors.js';
-import type { TableSink } from './duckdb.js';
+import type { SourceOffset, TableSink } from './duckdb.js';
 import type { Column, TableSchema } from './schema.js';
 import { convertForColumn, DT_COLUMN, MISMATCH } from './schema.js';
 
@@ -24,10 +24,15 @@ export interface WriterOptions {
 }
 
 export type CommitListener = (rows: PipelineMessage[], committedAt: number) => void;
+export type { SourceOffset } from './duckdb.js';
 
 export interface DatastoreWriter {
-  /** Buffer rows; resolves once they are committed (queryable), rejects if their batch failed. */
-  append(rows: PipelineMessage[], ingestedAt: number): Promise<void>;
+  /**
+   * Buffer rows; resolves once they are committed (queryable), rejects if their batch failed.
+   * `source` (the pipeline's offset after these rows) commits in the same transaction; with it,
+   * `rows` may be empty (an offset alone, e.g. a new pipeline's starting point).
+   */
+  append(rows: PipelineMessage[], ingestedAt: number, source?: SourceOffset): Promise<void>;
   /**
    * Resolves once every row accepted before the call (not still waiting for buffer space) is
    * committed or has failed; failures are reported through the append promises and counters.
@@ -42,6 +47,7 @@ interface Entry {
   seq: number;
   rows: PipelineMessage[];
   ingestedAt: number;
+  source: SourceOffset | undefined;
   arrivedAt: number;
   done: Promise<void>;
   resolve: () => void;
@@ -92,9 +98,9 @@ export class BatchingWriter implements DatastoreWriter {
     this.maxPendingRows = Math.max(this.batchRows, opts.maxPendingRows ?? DEFAULTS.maxPendingRows);
   }
 
-  async append(rows: PipelineMessage[], ingestedAt: number): Promise<void> {
+  async append(rows: PipelineMessage[], ingestedAt: number, source?: SourceOffset): Promise<void> {
     if (this.closing) throw closedError(this.datastoreName);
-    if (rows.length === 0) return;
+    if (rows.length === 0 && !source) return;
     // Wait behind earlier waiters too, so a small append cannot overtake a big one (order).
     if (this.waiters.length > 0 || (this.pendingRows > 0 && this.pendingRows + rows.length > this.maxPendingRows)) {
       this.stats.backpressureWaits++;
@@ -109,7 +115,7 @@ export class BatchingWriter implements DatastoreWriter {
       resolve = res;
       reject = rej;
     });
-    this.queue.push({ seq: ++this.seq, rows, ingestedAt, arrivedAt: Date.now(), done, resolve, reject });
+    this.queue.push({ seq: ++this.seq, rows, ingestedAt, source, arrivedAt: Date.now(), done, resolve, reject });
     this.queuedRows += rows.length;
     this.kick();
     return done;
@@ -217,7 +223,7 @@ export class BatchingWriter implements DatastoreWriter {
           if (storedRow) stored.push(storedRow);
         }
       }
-      await this.sink.appendRows(columns, matrix);
+      await this.sink.appendRows(columns, matrix, offsetsOf(batch));
       const committedAt = Date.now();
       this.stats.rowsWritten += rowCount;
       this.stats.batches++;
@@ -225,7 +231,7 @@ export class BatchingWriter implements DatastoreWriter {
       this.stats.lastCommitAt = committedAt;
       this.settle(batch, rowCount);
       for (const e of batch) e.resolve();
-      if (wantStored) this.emit(stored, committedAt);
+      if (wantStored && stored.length > 0) this.emit(stored, committedAt);
     } catch (err) {
       this.stats.rowsFailed += rowCount;
       this.stats.flushErrors++;
@@ -296,6 +302,20 @@ export class BatchingWriter implements DatastoreWriter {
       }
     }
   }
+}
+
+/** One offset per (pipeline, channel) for the batch: the latest wins, as appends come in order. */
+function offsetsOf(batch: readonly Entry[]): SourceOffset[] {
+  const byKey = new Map<string, SourceOffset>();
+  for (const { source } of batch) {
+    if (!source) continue;
+    const key = `${source.pipelineName}\u0000${source.channelName}`;
+    const seen = byKey.get(key);
+    // a reset stays a reset when later appends of the same batch move it on
+    if (seen && !source.reset) byKey.set(key, { ...seen, seq: Math.max(seen.seq, source.seq) });
+    else byKey.set(key, source);
+  }
+  return [...byKey.values()];
 }
 
 function closedError(name: string): AnalyticsError {

@@ -9,7 +9,15 @@ import type { ArchivedMessage, PipelineMessage } from '../types.js';
 import type { CompiledPipeline } from './compile.js';
 import { decodePayload } from './payload.js';
 
-export type RowSink = (datastoreName: string, rows: PipelineMessage[], ingestedAt: number) => Promise<void>;
+/** Where an append's rows come from: once they commit, `pipelineName` is done with every message
+ * of `channelName` up to `seq` (the sink stores that offset in the same transaction). */
+export interface RowSource {
+  channelName: string;
+  pipelineName: string;
+  seq: number;
+}
+
+export type RowSink = (datastoreName: string, rows: PipelineMessage[], ingestedAt: number, source: RowSource) => Promise<void>;
 
 export interface RunnerOptions {
   /** soft cap: producers wait above it (default 20 000) */
@@ -54,6 +62,8 @@ export class ChannelRunner {
   private chunkWrites: Promise<void>[] = [];
   private readonly doneQueue: { seq: number; done: boolean }[] = [];
   private watermark = 0;
+  /** per pipeline: messages at or below this seq are already in its datastore (or predate it) */
+  private readonly startAfter = new Map<string, number>();
   /** called whenever the processed watermark advances (the facade persists it) */
   onWatermark: ((seq: number) => void) | null = null; // messages producers are archiving right now (see reserve())
   private readonly idleWaiters: (() => void)[] = [];
@@ -193,25 +203,42 @@ export class ChannelRunner {
       return v;
     });
     for (const p of pipelines) {
+      const after = this.startAfter.get(p.pipelineName) ?? 0;
       let rows: PipelineMessage[] = [];
       let at = -1;
-      const flushRun = async (): Promise<void> => {
-        if (rows.length > 0) await this.write(p, rows, at);
+      // `upTo`: the run's offset — its rows plus the messages after them that made no row
+      const flushRun = async (upTo: number): Promise<void> => {
+        if (rows.length > 0) await this.write(p, rows, at, upTo);
         rows = [];
       };
+      if (p.batched) {
+        // A pipeline with a lambda activity runs the chunk through its asynchronous batch path;
+        // payloads that are not JSON objects go along (a lambda right after the channel gets them).
+        const inputs = chunk.flatMap((m, i) => (m.seq <= after ? [] : [{ message: decoded[i], payload: m.payload, at: m.receivedAt, seq: m.seq }]));
+        const out = await p.processBatch(inputs);
+        for (let k = 0; k < out.length; k++) {
+          if (out[k].at !== at) {
+            await flushRun(k > 0 ? out[k - 1].seq : after);
+            at = out[k].at;
+          }
+          rows.push(out[k].row);
+        }
+        await flushRun(chunk[chunk.length - 1].seq);
+        continue;
+      }
       for (let i = 0; i < chunk.length; i++) {
         const v = decoded[i];
-        if (v === null) continue;
+        if (v === null || chunk[i].seq <= after) continue;
         const row = p.process(v);
         if (row === null) continue;
         // Rows are appended in runs of equal ingestion time, which becomes their __dt.
         if (chunk[i].receivedAt !== at) {
-          await flushRun();
+          await flushRun(i > 0 ? chunk[i - 1].seq : after);
           at = chunk[i].receivedAt;
         }
         rows.push(row);
       }
-      await flushRun();
+      await flushRun(chunk[chunk.length - 1].seq);
     }
     this.c.processed += chunk.length;
     this.c.lastProcessedAt = Date.now();
@@ -248,6 +275,16 @@ export class ChannelRunner {
     this.watermark = seq;
   }
 
+  /** The pipeline skips messages up to `seq`: they are in its datastore already, or were archived
+   * before it existed (a new pipeline starts at the channel's end). */
+  startPipelineAfter(pipelineName: string, seq: number): void {
+    this.startAfter.set(pipelineName, seq);
+  }
+
+  forgetPipeline(pipelineName: string): void {
+    this.startAfter.delete(pipelineName);
+  }
+
   /**
    * Re-feeds archived messages that were acknowledged but not processed before a crash or an
    * unclean stop (seq > the persisted watermark), through the same bounded queue.
@@ -276,7 +313,7 @@ export class ChannelRunner {
     return this.watermark;
   }
 
-  private async write(p: CompiledPipeline, rows: PipelineMessage[], ingestedAt: number): Promise<void> {
+  private async write(p: CompiledPipeline, rows: PipelineMessage[], ingestedAt: number, upTo: number): Promise<void> {
     // Appends resolve on commit (the writer batches by delay), so many must be in flight at once
     // for throughput; rows and appends in flight are both capped.
     while (this.inflight.size > 0 && (this.inflight.size >= this.opts.maxInflightWrites || this.inflightRows >= this.opts.maxInflightRows)) {
@@ -288,7 +325,7 @@ export class ChannelRunner {
     const s = stats;
     let promise: Promise<void>;
     try {
-      promise = this.sink(p.datastoreName, rows, ingestedAt);
+      promise = this.sink(p.datastoreName, rows, ingestedAt, { channelName: this.channelName, pipelineName: p.pipelineName, seq: upTo });
     } catch (e) {
       promise = Promise.reject(e);
     }

@@ -39,7 +39,7 @@ export function iotAnalyticsMiscRoutes(analytics: Analytics) {
         if (typeof p !== 'string' || !BASE64.test(p)) throw new BrokerError('InvalidRequestException', `payloads[${i}] must be base64 text`);
         return Buffer.from(p, 'base64');
       });
-      const r = analytics.runPipelineActivity(body.pipelineActivity as PipelineActivity, payloads);
+      const r = await analytics.runPipelineActivity(body.pipelineActivity as PipelineActivity, payloads);
       return { payloads: r.payloads.map((p) => p.toString('base64')), logResult: r.logResult };
     });
 

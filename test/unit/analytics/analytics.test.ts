@@ -194,7 +194,7 @@ describe('openAnalytics facade', () => {
 
   it('runs one activity over raw payloads as RunPipelineActivity does', async () => {
     a = await openAnalytics({ dataDir: dir });
-    const r = a.runPipelineActivity({ math: { name: 'm', attribute: 'tempC', math: '((temp - 32) * 5.0) / 9.0' } }, [
+    const r = await a.runPipelineActivity({ math: { name: 'm', attribute: 'tempC', math: '((temp - 32) * 5.0) / 9.0' } }, [
       Buffer.from('{"humidity": 52, "temp": 68 }'),
       Buffer.from('binary?'),
     ]);
