@@ -5,10 +5,11 @@
 // file, never half of one). Only rules created or changed through the API are stored: rules of
 // the configuration file are re-applied from it at every start (config as code), so removing a
 // rule from the configuration removes it, unless the API changed it since.
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RuleInfo, RulesEngine, TopicRulePayload } from '../rules/index.js';
 import { BrokerError, isCodedError } from './errors.js';
+import { writeFileAtomic } from './atomic-file.js';
 
 export const RULES_FILE = 'rules.json';
 const FILE_VERSION = 1;
@@ -66,15 +67,8 @@ export function readRulesFile(path: string): StoredRule[] {
 
 /** Writes the whole file atomically: a temporary file beside it, then a rename over it. */
 export function writeRulesFile(path: string, rules: readonly StoredRule[]): void {
-  const temp = `${path}.${process.pid}.tmp`;
   const sorted = [...rules].sort((a, b) => compareNames(a.ruleName, b.ruleName));
-  try {
-    writeFileSync(temp, JSON.stringify({ version: FILE_VERSION, rules: sorted }, null, 2) + '\n');
-    renameSync(temp, path);
-  } catch (err) {
-    rmSync(temp, { force: true });
-    throw new BrokerError('InternalFailureException', `cannot write ${path}: ${(err as Error).message}`);
-  }
+  writeFileAtomic(path, JSON.stringify({ version: FILE_VERSION, rules: sorted }, null, 2) + '\n');
 }
 
 /**

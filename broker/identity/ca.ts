@@ -2,10 +2,11 @@
 // first start in `<dataDir>/ca/` (ca-key.pem, mode 0600, and ca-cert.pem) and reused afterwards,
 // so certificates issued before a restart still chain to it. The key is written to a temporary
 // file and renamed, so a crash never leaves half a key behind.
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrokerError } from '../errors.js';
 import { createCaCertificate, generateKeyPair, importPrivateKey, parseCertificate, privateKeyToPkcs8Pem, type SigningCa } from './x509.js';
+import { writeFileAtomic } from '../atomic-file.js';
 
 export const CA_FOLDER = 'ca';
 export const CA_KEY_FILE = 'ca-key.pem';
@@ -43,15 +44,9 @@ export async function loadOrCreateCa(dataDir: string, commonName = 'iotcore devi
   mkdirSync(folder, { recursive: true, mode: 0o700 });
   const keys = await generateKeyPair();
   const certificatePem = await createCaCertificate(commonName, keys);
-  writeAtomically(keyPath, privateKeyToPkcs8Pem(keys.privateKey), 0o600);
-  writeAtomically(certificatePath, certificatePem, 0o644);
+  writeFileAtomic(keyPath, privateKeyToPkcs8Pem(keys.privateKey), { mode: 0o600 });
+  writeFileAtomic(certificatePath, certificatePem, { mode: 0o644 });
   const certificateId = (await parseCertificate(certificatePem)).id;
   return { privateKey: keys.privateKey, certificatePem, certificateId, keyPath, certificatePath, source: 'created', looseFileMode: false };
 }
 
-function writeAtomically(path: string, text: string, mode: number): void {
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, text, { mode });
-  chmodSync(temp, mode); // the umask may have narrowed or the file may have existed
-  renameSync(temp, path);
-}

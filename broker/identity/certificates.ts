@@ -9,10 +9,11 @@
 // certificate is ~1.5 KB), so the simple atomic rewrite is preferred to a journal here. Memory is
 // changed only after the file is written, so a failed write refuses the change.
 // Private keys are never stored: CreateKeysAndCertificate returns the key once.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrokerError } from '../errors.js';
 import { certificateIdOf, CertificateParseError, generateKeyPair, isSignedBy, issueCertificate, keyPairToPem, parseCertificate, type CertificateFacts, type SigningCa } from './x509.js';
+import { writeFileAtomic } from '../atomic-file.js';
 
 export const CERTIFICATES_FILE = 'certificates.json';
 /** what ListCertificates returns without pageSize, and its ceiling (AWS: 1..250) */
@@ -91,7 +92,7 @@ export async function openCertificateService(options: CertificateServiceOptions)
       caCertificates: [...(draft.cas ?? cas).values()],
       thingPrincipals: Object.fromEntries(draft.thingPrincipals ?? thingPrincipals),
     };
-    writeFile(path, file, options.fsync === true);
+    writeFileAtomic(path, JSON.stringify(file) + '\n', { fsync: options.fsync === true, mode: 0o600 });
     change();
   }
   const withCert = (record: CertificateRecord) => new Map(certificates).set(record.certificateId, record);
@@ -441,19 +442,3 @@ function readFile(path: string): FileShape {
   return parsed;
 }
 
-function writeFile(path: string, file: FileShape, fsync: boolean): void {
-  const temp = `${path}.${process.pid}.tmp`;
-  try {
-    const fd = openSync(temp, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify(file) + '\n');
-      if (fsync) fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
-  } catch (err) {
-    rmSync(temp, { force: true });
-    throw new BrokerError('InternalFailureException', `cannot write ${path}: ${(err as Error).message}`);
-  }
-}

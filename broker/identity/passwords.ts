@@ -10,9 +10,10 @@
 // network split costs one HMAC per device, not one scrypt. Changing or deleting the password
 // forgets it. The memory is bounded (least recently verified forgotten first).
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrokerError } from '../errors.js';
+import { writeFileAtomic } from '../atomic-file.js';
 
 export const PASSWORDS_FILE = 'device-passwords.json';
 export const PASSWORD_MIN = 16;
@@ -67,7 +68,7 @@ export function openPasswordStore(options: PasswordStoreOptions) {
   const fingerprint = (thingName: string, password: string) => createHmac('sha256', rememberKey).update(thingName).update('\0').update(password).digest();
 
   function persist(next: Map<string, StoredPassword>): void {
-    writeStore(path, { version: 1, passwords: Object.fromEntries(next) }, options.fsync === true);
+    writeFileAtomic(path, JSON.stringify({ version: 1, passwords: Object.fromEntries(next) }) + '\n', { fsync: options.fsync === true, mode: 0o600 });
   }
   function changed(thingName: string): void {
     remembered.delete(thingName);
@@ -172,19 +173,3 @@ function readStore(path: string): FileShape {
   return parsed;
 }
 
-function writeStore(path: string, file: FileShape, fsync: boolean): void {
-  const temp = `${path}.${process.pid}.tmp`;
-  try {
-    const fd = openSync(temp, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify(file) + '\n');
-      if (fsync) fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
-  } catch (err) {
-    rmSync(temp, { force: true });
-    throw new BrokerError('InternalFailureException', `cannot write ${path}: ${(err as Error).message}`);
-  }
-}

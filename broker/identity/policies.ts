@@ -8,11 +8,12 @@
 // asked, rename), like certificates.json: changes are rare administrative calls and the file is
 // small. Memory changes only after the file is written, so a failed write refuses the change.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrokerError, isCodedError } from '../errors.js';
 import { compilePolicy, permissionsOf, type CompiledPolicy } from './policy-document.js';
 import type { ConnectionFacts, Permissions, PolicyEngine } from './permissions.js';
+import { writeFileAtomic } from '../atomic-file.js';
 
 export const POLICIES_FILE = 'policies.json';
 export const POLICY_LIMITS = { versions: 5, policiesPerTarget: 10, pageSize: 250 } as const;
@@ -90,7 +91,7 @@ export function openPolicyStore(options: PolicyStoreOptions) {
   function commit(next: { policies?: Map<string, PolicyRecord>; attachments?: Map<string, string[]> }, defaults?: [string, CompiledPolicy | undefined]): void {
     const nextPolicies = next.policies ?? policies;
     const nextAttachments = next.attachments ?? attachments;
-    writeFile(path, { version: 1, policies: [...nextPolicies.values()], attachments: Object.fromEntries(nextAttachments) }, options.fsync === true);
+    writeFileAtomic(path, JSON.stringify({ version: 1, policies: [...nextPolicies.values()], attachments: Object.fromEntries(nextAttachments) }) + '\n', { fsync: options.fsync === true, mode: 0o600 });
     if (next.policies) replace(policies, next.policies);
     if (next.attachments) replace(attachments, next.attachments);
     if (defaults) {
@@ -394,19 +395,3 @@ function readFile(path: string): FileShape {
   return parsed;
 }
 
-function writeFile(path: string, file: FileShape, fsync: boolean): void {
-  const temp = `${path}.${process.pid}.tmp`;
-  try {
-    const fd = openSync(temp, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify(file) + '\n');
-      if (fsync) fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
-  } catch (err) {
-    rmSync(temp, { force: true });
-    throw new BrokerError('InternalFailureException', `cannot write ${path}: ${(err as Error).message}`);
-  }
-}

@@ -4,12 +4,13 @@
 // is missing, when it expires within 30 days, when it was not signed by the current CA, or when
 // the names it must carry changed (another host setting, another machine name).
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CA_FOLDER } from './ca.js';
 import { generateKeyPair, issueCertificate, keyPairToPem, type SigningCa } from './x509.js';
+import { writeFileAtomic } from '../atomic-file.js';
 
 export const SERVER_KEY_FILE = 'server-key.pem';
 export const SERVER_CERT_FILE = 'server-cert.pem';
@@ -51,8 +52,8 @@ export async function loadOrIssueServerTls(dataDir: string, ca: SigningCa, host:
   const keys = await generateKeyPair();
   const certificatePem = await issueCertificate(ca, 'iotcore broker', keys.publicKey, { years: SERVER_CERT_YEARS, server: names });
   const keyPem = keyPairToPem(keys).privateKeyPem;
-  writeAtomically(keyPath, keyPem, 0o600);
-  writeAtomically(certPath, certificatePem, 0o644);
+  writeFileAtomic(keyPath, keyPem, { mode: 0o600 });
+  writeFileAtomic(certPath, certificatePem, { mode: 0o644 });
   return { keyPem, certificatePem, source: 'issued', names: all };
 }
 
@@ -69,9 +70,3 @@ function stillGood(certificatePem: string, ca: SigningCa, names: { dnsNames: str
   }
 }
 
-function writeAtomically(path: string, text: string, mode: number): void {
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, text, { mode });
-  chmodSync(temp, mode);
-  renameSync(temp, path);
-}

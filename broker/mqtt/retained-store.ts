@@ -10,9 +10,10 @@
 // An unreadable line before it is a damaged file: start-up is refused (RetainedFileInvalid).
 // With `fsync`, every append is on disk (power loss, not only crashes) before the publish is
 // acknowledged, as the other stores of the data directory do.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { BrokerError } from '../errors.js';
+import { syncFolder, writeFileAtomic } from '../atomic-file.js';
 import { createRetainedIndex, type RetainedMessage, type RetainedReader } from './retained.js';
 
 export const RETAINED_FILE = 'retained.jsonl';
@@ -200,42 +201,10 @@ function lineProblem(v: unknown): string | undefined {
 
 /** Replaces the journal with one line per message (temp file, fsync, rename, fsync the folder). */
 function writeCompacted(path: string, messages: Iterable<RetainedMessage>): void {
-  const temp = `${path}.${process.pid}.tmp`;
-  try {
-    const fd = openSync(temp, 'w');
-    try {
-      // in chunks, so many retained messages never make one giant string
-      let chunk = '';
-      for (const m of messages) {
-        const line: RetainedLine = { topic: m.topic, payload: m.payload.toString('base64'), qos: m.qos, lastModifiedTime: m.lastModifiedTime };
-        chunk += JSON.stringify(line) + '\n';
-        if (chunk.length > 1 << 20) {
-          writeSync(fd, chunk);
-          chunk = '';
-        }
-      }
-      if (chunk) writeSync(fd, chunk);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+  writeFileAtomic(path, (function* () {
+    for (const m of messages) {
+      const line: RetainedLine = { topic: m.topic, payload: m.payload.toString('base64'), qos: m.qos, lastModifiedTime: m.lastModifiedTime };
+      yield JSON.stringify(line) + '\n';
     }
-    renameSync(temp, path);
-    syncFolder(dirname(path));
-  } catch (err) {
-    rmSync(temp, { force: true });
-    throw new BrokerError('InternalFailureException', `cannot write ${path}: ${(err as Error).message}`);
-  }
-}
-
-function syncFolder(folder: string): void {
-  try {
-    const fd = openSync(folder, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // some platforms cannot fsync a folder; the rename is still atomic
-  }
+  })(), { fsync: true });
 }

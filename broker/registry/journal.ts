@@ -8,9 +8,9 @@
 // COMPACT_MIN_LINES lines and twice as many lines as live records.
 // A torn last line (a crash in the middle of an append) was never acknowledged: it is dropped.
 // An unreadable line before it is a damaged file: start-up is refused (RegistryFileInvalid).
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { BrokerError } from '../errors.js';
+import { syncFolder, writeFileAtomic } from '../atomic-file.js';
 import type { Change } from './state.js';
 
 export const REGISTRY_FILE = 'registry.jsonl';
@@ -48,30 +48,9 @@ export function readJournal(path: string): JournalRead {
 
 /** Replaces the journal with one line per record (temp file, fsync, rename, fsync the folder). */
 export function writeCompacted(path: string, records: readonly Change[]): void {
-  const temp = `${path}.${process.pid}.tmp`;
-  try {
-    const fd = openSync(temp, 'w');
-    try {
-      // written in chunks so a large fleet never builds one giant string
-      let chunk = '';
-      for (const c of records) {
-        chunk += JSON.stringify([c]) + '\n';
-        if (chunk.length > 1 << 20) {
-          writeSync(fd, chunk);
-          chunk = '';
-        }
-      }
-      if (chunk) writeSync(fd, chunk);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
-    syncFolder(dirname(path));
-  } catch (err) {
-    rmSync(temp, { force: true });
-    throw new BrokerError('InternalFailureException', `cannot write ${path}: ${(err as Error).message}`);
-  }
+  writeFileAtomic(path, (function* () {
+    for (const c of records) yield JSON.stringify([c]) + '\n';
+  })(), { fsync: true });
 }
 
 export interface Journal {
@@ -128,17 +107,4 @@ export function openJournal(path: string, options: { fsync: boolean; lines: numb
       fd = undefined;
     },
   };
-}
-
-function syncFolder(folder: string): void {
-  try {
-    const fd = openSync(folder, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // some platforms cannot fsync a folder; the rename is still atomic
-  }
 }

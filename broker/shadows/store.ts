@@ -3,10 +3,11 @@
 // rewrites that one small file atomically (temporary file beside it, then rename) before the
 // change is answered, so a crash leaves the old or the new file, never half of one, and an
 // accepted update survives a restart. A thing's file is removed when nothing is left in it.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrokerError } from '../errors.js';
 import type { ShadowState } from './document.js';
+import { writeFileAtomic } from '../atomic-file.js';
 
 export const SHADOWS_DIR = 'shadows';
 const FILE_VERSION = 1;
@@ -58,15 +59,8 @@ export function openShadowStore(dataDir: string): ShadowStore {
       rmSync(path, { force: true });
       return;
     }
-    const temp = `${path}.${process.pid}.tmp`;
     const doc: ThingFile = { version: FILE_VERSION, thingName, shadows: Object.fromEntries(shadows) };
-    try {
-      writeFileSync(temp, JSON.stringify(doc) + '\n');
-      renameSync(temp, path);
-    } catch (err) {
-      rmSync(temp, { force: true });
-      throw new BrokerError('InternalFailureException', `cannot write ${path}: ${(err as Error).message}`);
-    }
+    writeFileAtomic(path, JSON.stringify(doc) + '\n');
   }
 
   return {
