@@ -2,6 +2,9 @@
 // filter+math pipeline → DuckDB, through the embedded demo configuration. Reports the stored rate
 // and publish-to-row latency: from the `ts` a device put in its payload to the moment the row was
 // committed to DuckDB (queryable).
+// BENCH_AUTH=certificates runs the same steps with security on: anonymous MQTT refused, each
+// device provisioned (thing, certificate, policy) and connected over TLS, every publish checked
+// against its policy; the default is anonymous development mode (the data path alone).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer } from '../broker/index.js';
@@ -12,6 +15,7 @@ import { join } from 'node:path';
 
 const SIM = fileURLToPath(new URL('../devices-sim/main.ts', import.meta.url));
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const SECURE = process.env.BENCH_AUTH === 'certificates';
 const STEPS = [
   { devices: 50, rate: 20 },
   { devices: 100, rate: 50 },
@@ -21,10 +25,18 @@ const STEPS = [
 
 interface SimSummary { sent: number; acknowledged: number; msgPerSec: number; errors: number; latencyMs: { p50: number; p99: number } | null }
 
-function runSim(mqttPort: number, devices: number, rate: number): Promise<SimSummary> {
+function runSim(server: RunningServer, devices: number, rate: number): Promise<SimSummary> {
   return new Promise((resolve, reject) => {
-    const args = ['--devices', String(devices), '--rate', String(rate), '--duration', String(DURATION_S), '--qos', '1', '--url', `mqtt://127.0.0.1:${mqttPort}`, '--json'];
-    const child = spawn(process.execPath, [...process.execArgv, SIM, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const args = ['--devices', String(devices), '--rate', String(rate), '--duration', String(DURATION_S), '--qos', '1', '--json'];
+    const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    if (SECURE) {
+      args.push('--provision', '--url', `mqtts://127.0.0.1:${server.mqttsPort}`, '--endpoint', `http://127.0.0.1:${server.httpPort}`, '--certs-dir', join(server.dataDir, 'certs'));
+      env.AWS_ACCESS_KEY_ID = server.adminCredentials.accessKeyId;
+      env.AWS_SECRET_ACCESS_KEY = server.adminCredentials.secretAccessKey;
+    } else {
+      args.push('--url', `mqtt://127.0.0.1:${server.mqttPort}`);
+    }
+    const child = spawn(process.execPath, [...process.execArgv, SIM, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => {
@@ -45,9 +57,8 @@ function percentile(sorted: Float64Array, p: number): number {
 
 async function step(devices: number, rate: number): Promise<Record<string, string | number>> {
   const dir = mkdtempSync(join(tmpdir(), 'iotcore-bench-'));
-  // The benchmark measures the data path: anonymous development mode. Authentication cost
-  // (TLS handshakes, password checks, policy lookups) is measured separately later.
-  const server: RunningServer = await startServer({ dataDir: dir, httpPort: 0, mqttPort: 0, mqttsPort: 0, host: '127.0.0.1', logLevel: 'warn', env: { IOT_ALLOW_ANONYMOUS: 'true' } });
+  const env = SECURE ? {} : { IOT_ALLOW_ANONYMOUS: 'true' };
+  const server: RunningServer = await startServer({ dataDir: dir, httpPort: 0, mqttPort: 0, mqttsPort: 0, host: '127.0.0.1', logLevel: 'error', env });
   const latencies: number[] = [];
   let firstPublish = Infinity; // the earliest device timestamp among stored rows
   let lastCommit = 0;
@@ -59,7 +70,7 @@ async function step(devices: number, rate: number): Promise<Record<string, strin
       latencies.push(e.committedAt - row.ts);
     }
   });
-  const sim = await runSim(server.mqttPort, devices, rate);
+  const sim = await runSim(server, devices, rate);
   await server.analytics.flush();
   const stored = latencies.length;
   await server.stop();
@@ -80,7 +91,8 @@ async function step(devices: number, rate: number): Promise<Record<string, strin
   };
 }
 
-console.log(machineHeader(`end-to-end ingest, ${DURATION_S} s per step (simulator → MQTT QoS 1 → rule → channel → pipeline → DuckDB)`));
+const mode = SECURE ? 'TLS client certificates, policy checked per publish' : 'anonymous MQTT';
+console.log(machineHeader(`end-to-end ingest, ${DURATION_S} s per step, ${mode} (simulator → MQTT QoS 1 → rule → channel → pipeline → DuckDB)`));
 const rows: Record<string, string | number>[] = [];
 for (const s of STEPS) rows.push(await step(s.devices, s.rate));
 console.log(table(rows));
