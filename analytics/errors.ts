@@ -36,6 +36,10 @@ export const ANALYTICS_ERRORS = {
     statusCode: 400,
     description: 'A dataset query ran longer than its time limit and was interrupted; narrow it (WHERE on __dt, LIMIT).',
   },
+  QueryMemoryExceededException: {
+    statusCode: 400,
+    description: 'A dataset query needed more memory than the database may use (the duckdbMemoryLimit setting) and was stopped; narrow it (WHERE on __dt, LIMIT, fewer columns).',
+  },
 } as const satisfies Record<string, { statusCode: number; description: string }>;
 
 export type AnalyticsErrorCode = keyof typeof ANALYTICS_ERRORS;

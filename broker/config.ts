@@ -31,6 +31,8 @@ export interface ServerSettings {
   accountId: string;
   /** MQTT clients without a certificate or password connect with every permission (development only) */
   allowAnonymous: boolean;
+  /** DuckDB's memory_limit (e.g. '2GB'); '' = DuckDB's default, 80 % of the RAM */
+  duckdbMemoryLimit: string;
 }
 
 export interface ResourcesConfig {
@@ -66,6 +68,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   region: 'us-east-1',
   accountId: '000000000000',
   allowAnonymous: false,
+  duckdbMemoryLimit: '',
 };
 
 const port = z.number().int().min(0, 'must be 0 (any free port) or a port number').max(65535, 'must be at most 65535');
@@ -85,6 +88,7 @@ const settingsSchema = z.strictObject({
   region: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be a region name such as us-east-1').max(64),
   accountId: z.string().regex(/^\d{12}$/, 'must be 12 digits'),
   allowAnonymous: z.boolean(),
+  duckdbMemoryLimit: z.string().regex(/^(\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB))?$/i, "must be a size such as '512MB' or '2GB', or empty for DuckDB's default"),
 });
 
 // Structure only: the rules engine and analytics validate meaning (SQL, activity chains) when
@@ -121,6 +125,7 @@ export const ENV_VARS: Record<string, keyof ServerSettings> = {
   IOT_REGION: 'region',
   IOT_ACCOUNT_ID: 'accountId',
   IOT_ALLOW_ANONYMOUS: 'allowAnonymous',
+  IOT_DUCKDB_MEMORY_LIMIT: 'duckdbMemoryLimit',
 };
 
 export interface ConfigInputs {

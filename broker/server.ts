@@ -142,6 +142,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // the messages it replays while opening; it closes before them.
     const analytics = await openAnalytics({
       dataDir: settings.dataDir, fsync: settings.fsync, region: settings.region, accountId: settings.accountId,
+      ...(settings.duckdbMemoryLimit ? { database: { memoryLimit: settings.duckdbMemoryLimit } } : {}),
       enrich: { describeThing: (name) => registry.findThing(name), getShadow: (name) => shadows.thingShadow(name) },
     });
     cleanup.unshift(() => analytics.close());

@@ -728,8 +728,14 @@ function closedError(): AnalyticsError {
 /** DuckDB failures while validating or running user SQL: the SQL's fault unless DuckDB says otherwise. */
 function classify(e: unknown): AnalyticsError {
   if (e instanceof AnalyticsError) return e;
-  const message = messageOf(e);
-  if (/^(Out of Memory|INTERNAL|IO|FATAL) Error/i.test(message)) {
+  // errors that crossed a worker or a re-throw may carry a leading "Error: "
+  const message = messageOf(e).replace(/^Error: /, '');
+  if (/^Out of Memory Error/i.test(message)) {
+    // DuckDB's advice (SET threads, memory_limit...) cannot apply: the configuration is locked
+    const what = message.split('\n')[0];
+    return new AnalyticsError('QueryMemoryExceededException', `the query needs more memory than the database may use (${what}); narrow it (WHERE on __dt, LIMIT, fewer columns) or raise the duckdbMemoryLimit setting`, { cause: e });
+  }
+  if (/^(INTERNAL|IO|FATAL) Error/i.test(message)) {
     return new AnalyticsError('InternalFailureException', `the database failed to run the query: ${message}`, { cause: e });
   }
   return new AnalyticsError('InvalidRequestException', `invalid query: ${message}`, { cause: e });

@@ -92,6 +92,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ configFile: p })).toThrow(/region: must be a region name/);
   });
 
+  it('takes a DuckDB memory limit as a size and refuses anything else', () => {
+    expect(loadConfig({}).server.duckdbMemoryLimit).toBe('');
+    expect(loadConfig({ env: { IOT_DUCKDB_MEMORY_LIMIT: '512MB' } }).server.duckdbMemoryLimit).toBe('512MB');
+    expect(() => loadConfig({ env: { IOT_DUCKDB_MEMORY_LIMIT: 'lots' } })).toThrow(/duckdbMemoryLimit: must be a size such as '512MB' or '2GB'/);
+  });
+
   it('freezes the configuration so nothing changes it while the server runs', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config.server)).toBe(true);
