@@ -111,6 +111,12 @@ export interface IncomingChannelMessage {
   messageId?: string;
   clientId?: string;
   topic?: string;
+  /** names the delivery this message came from (an MQTT QoS 1 PUBLISH), kept in the archive: a
+   * message with the same key and `redelivered` set is acknowledged without being archived again
+   * (analytics/channels/redelivery.ts) */
+  deliveryKey?: string;
+  /** the sender says this delivery may have been made before (MQTT DUP=1) */
+  redelivered?: boolean;
 }
 
 /** A message after it has been archived: it has a channel-unique, monotonically increasing id. */
@@ -122,6 +128,7 @@ export interface ArchivedMessage {
   receivedAt: number;
   clientId?: string;
   topic?: string;
+  deliveryKey?: string;
 }
 
 /** A JSON object flowing through pipeline activities. */

@@ -4,13 +4,19 @@ import type { RuleSinks } from '../rules/index.js';
 import type { Analytics } from '../analytics/index.js';
 import type { MqttServer } from './mqtt/server.js';
 import type { HttpDelivery } from './actions/http.js';
+import { deliveryKeys } from './mqtt/redelivery.js';
 
 export function createRuleSinks(analytics: Analytics, mqtt: () => MqttServer | undefined, http: HttpDelivery): RuleSinks {
   return {
     channel(channelName, payloads, source) {
+      // a device's QoS 1 publish: keys that let the channel drop its resends (mqtt/redelivery.ts)
+      const d = deliveryKeys(source, payloads.length);
       return analytics.ingest(
         channelName,
-        payloads.map((payload) => ({ payload, receivedAt: source.receivedAt, clientId: source.clientId, topic: source.topic })),
+        payloads.map((payload, i) => ({
+          payload, receivedAt: source.receivedAt, clientId: source.clientId, topic: source.topic,
+          deliveryKey: d?.keys[i], redelivered: d?.redelivered,
+        })),
       );
     },
     republish(topic, payload, qos) {

@@ -1,7 +1,8 @@
 // A channel: archives every raw message to disk before anything processes it, with group commit
 // (concurrent appends share one gzip member and one write), a bounded admission queue
 // (backpressure, then rejection), channel-unique sequence numbers that survive restarts, a
-// read-back iterator by time range and day-based retention.
+// read-back iterator by time range and day-based retention. A resent delivery whose key is in the
+// redelivery index is acknowledged without being archived twice (redelivery.ts).
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -12,7 +13,8 @@ import { AnalyticsError } from '../errors.js';
 import { checkResourceName } from '../names.js';
 import { DAY_MS, channelDir, dayPartition, parseDayPartition, parseSegmentName, segmentName } from './layout.js';
 import { encodeRecord } from './records.js';
-import { lastSeqOf, readSegment } from './segment.js';
+import { readSegment } from './segment.js';
+import { RedeliveryIndex, type RedeliveryOptions } from './redelivery.js';
 
 const gzip = promisify(gzipCb);
 
@@ -33,6 +35,8 @@ export interface ChannelOptions {
   maxSegmentAgeMs?: number;
   /** how often retention runs (default 1 h; it also runs on open) */
   retentionCheckMs?: number;
+  /** the redelivery window: delivery keys remembered (defaults 100 000 keys / 1 h) */
+  redelivery?: RedeliveryOptions;
   /** clock, for tests */
   now?: () => number;
 }
@@ -55,6 +59,11 @@ export interface ChannelCounters {
   lastMessageArrivalTime: number;
   /** day partitions deleted by retention */
   retentionDeletedDays: number;
+  /** resent deliveries (MQTT DUP=1) already archived: acknowledged, not archived again */
+  duplicatesDropped: number;
+  /** delivery keys in the redelivery window, and keys that left it (count or age bound) */
+  redeliveryKeys: number;
+  redeliveryKeysEvicted: number;
 }
 
 export type ArchivedListener = (messages: ArchivedMessage[]) => void;
@@ -89,7 +98,8 @@ export class Channel {
   readonly name: string;
   private retention: RetentionPeriod | undefined;
   private readonly dir: string;
-  private readonly opts: Required<Omit<ChannelOptions, 'now'>> & { now: () => number };
+  private readonly opts: Required<Omit<ChannelOptions, 'now' | 'redelivery'>> & { now: () => number };
+  private readonly redelivery: RedeliveryIndex;
   private lastSeq: number;
   private batch: PendingAppend[] = [];
   private batchMessages = 0;
@@ -106,7 +116,7 @@ export class Channel {
   private savedProcessed: number;
   private processedTimer: NodeJS.Timeout | null = null;
 
-  private constructor(def: ChannelDefinition, dir: string, lastSeq: number, opts: ChannelOptions) {
+  private constructor(def: ChannelDefinition, dir: string, lastSeq: number, opts: ChannelOptions, redelivery: RedeliveryIndex) {
     this.name = def.channelName;
     this.retention = def.retentionPeriod;
     this.dir = dir;
@@ -138,7 +148,11 @@ export class Channel {
       lastSeq,
       lastMessageArrivalTime: 0,
       retentionDeletedDays: 0,
+      duplicatesDropped: 0,
+      redeliveryKeys: 0,
+      redeliveryKeysEvicted: 0,
     };
+    this.redelivery = redelivery;
   }
 
   /** Opens (creating if needed) the channel's archive and recovers its last sequence number. */
@@ -147,8 +161,9 @@ export class Channel {
     checkRetention(def.retentionPeriod);
     const dir = channelDir(dataDir, def.channelName);
     await mkdir(dir, { recursive: true });
-    const lastSeq = await recoverLastSeq(dir, def.channelName);
-    const ch = new Channel(def, dir, lastSeq, opts);
+    const redelivery = new RedeliveryIndex(opts.redelivery);
+    const lastSeq = await recoverTail(dir, def.channelName, redelivery, (opts.now ?? Date.now)());
+    const ch = new Channel(def, dir, lastSeq, opts, redelivery);
     // No watermark file (a new channel, or an archive from before watermarks): nothing to replay.
     const processed = await readJsonNumber(join(dir, PROCESSED_FILE), 'processedSeq');
     ch.processed = ch.savedProcessed = processed === undefined ? lastSeq : Math.min(processed, lastSeq);
@@ -180,20 +195,67 @@ export class Channel {
    * Archives the messages. Resolves only once their bytes are written to the segment file (and
    * fsynced when configured); rejects with a coded error when the write fails. When the pending
    * caps are reached the call waits for room (backpressure); beyond `maxWaiters` it fails with
-   * ThrottlingException.
+   * ThrottlingException. A redelivered message whose key is already archived is left out of the
+   * result (counted in duplicatesDropped); one whose original is still being written waits for it.
    */
   async append(msgs: IncomingChannelMessage[]): Promise<ArchivedMessage[]> {
     if (this.closed) throw closedError(this.name);
     if (msgs.length === 0) return [];
     let bytes = 0;
-    for (const m of msgs) {
+    let keyed = false;
+    let keep: IncomingChannelMessage[] | undefined; // set once a duplicate is left out
+    let originals: Promise<unknown>[] | undefined; // writes of originals still in flight
+    const now = this.opts.now();
+    for (let i = 0; i < msgs.length; i++) {
+      const m = msgs[i];
       if (!Buffer.isBuffer(m.payload)) throw new AnalyticsError('InvalidRequestException', 'message payload must be a Buffer');
+      if (m.deliveryKey !== undefined) {
+        keyed = true;
+        const original = m.redelivered === true ? this.redelivery.find(m.deliveryKey, now) : undefined;
+        if (original !== undefined) {
+          keep ??= msgs.slice(0, i);
+          if (typeof original === 'number') this.c.duplicatesDropped++;
+          else (originals ??= []).push(original.then(() => void this.c.duplicatesDropped++));
+          continue;
+        }
+      }
+      keep?.push(m);
       bytes += m.payload.length;
     }
+    const admitted = keep === undefined ? this.enqueue(msgs, bytes, keyed) : keep.length > 0 ? this.enqueue(keep, bytes, keyed) : undefined;
+    if (!originals) return admitted ?? [];
+    // a duplicate is acknowledged only once its original is on disk (and fails with it)
+    const [archived] = await Promise.all([admitted ?? [], ...originals]);
+    return archived as ArchivedMessage[];
+  }
+
+  /** Admits now or waits for room; the keys of keyed messages are claimed until the write settles. */
+  private enqueue(msgs: IncomingChannelMessage[], bytes: number, keyed: boolean): Promise<ArchivedMessage[]> {
+    const write = this.admitOrWait(msgs, bytes);
+    if (keyed) this.claimKeys(msgs, write);
+    return write;
+  }
+
+  private claimKeys(msgs: IncomingChannelMessage[], write: Promise<ArchivedMessage[]>): void {
+    const index = this.redelivery;
+    const now = this.opts.now();
+    for (const m of msgs) if (m.deliveryKey !== undefined) index.writing(m.deliveryKey, write, now);
+    write.then(
+      () => {
+        const at = this.opts.now();
+        for (const m of msgs) if (m.deliveryKey !== undefined) index.archived(m.deliveryKey, write, at);
+      },
+      () => {
+        for (const m of msgs) if (m.deliveryKey !== undefined) index.failed(m.deliveryKey, write);
+      },
+    );
+  }
+
+  private admitOrWait(msgs: IncomingChannelMessage[], bytes: number): Promise<ArchivedMessage[]> {
     if (this.waiters.length > 0 || !this.fits(msgs.length, bytes)) {
       if (this.waiters.length >= this.opts.maxWaiters) {
         this.c.rejections++;
-        throw new AnalyticsError('ThrottlingException', `channel "${this.name}" is full (${this.c.pendingMessages} messages pending)`);
+        return Promise.reject(new AnalyticsError('ThrottlingException', `channel "${this.name}" is full (${this.c.pendingMessages} messages pending)`));
       }
       this.c.backpressureWaits++;
       // Admitted later, in arrival order, by wakeWaiters().
@@ -215,6 +277,7 @@ export class Channel {
       if (m.messageId !== undefined) a.messageId = m.messageId;
       if (m.clientId !== undefined) a.clientId = m.clientId;
       if (m.topic !== undefined) a.topic = m.topic;
+      if (m.deliveryKey !== undefined) a.deliveryKey = m.deliveryKey;
       return a;
     });
     this.c.pendingMessages += msgs.length;
@@ -472,7 +535,7 @@ export class Channel {
   }
 
   counters(): ChannelCounters {
-    return { ...this.c };
+    return { ...this.c, redeliveryKeys: this.redelivery.size, redeliveryKeysEvicted: this.redelivery.evicted };
   }
 
   /** Writes what is pending, closes the segment; later appends fail with ServiceUnavailable. */
@@ -528,19 +591,41 @@ async function listSegments(dayDir: string): Promise<string[]> {
   return names.filter((n) => parseSegmentName(n) !== undefined).sort();
 }
 
-/** max(seq.json, the newest readable record); a new segment is always started after a restart. */
-async function recoverLastSeq(dir: string, channelName: string): Promise<number> {
+/**
+ * max(seq.json, the newest readable record) — a new segment is always started after a restart —
+ * and the redelivery window reloaded from the newest records: segments are read newest first until
+ * `maxKeys` records (keyed or not) or one older than the age bound, so start-up cost stays bounded.
+ */
+async function recoverTail(dir: string, channelName: string, index: RedeliveryIndex, now: number): Promise<number> {
   let last = await readSeqFile(dir);
+  const cutoff = now - index.maxAgeMs;
+  const found: [string, number][][] = []; // per segment, newest segment first
+  let records = 0;
+  let newest = true;
   const days = await listDays(dir);
-  for (let d = days.length - 1; d >= 0; d--) {
+  scan: for (let d = days.length - 1; d >= 0; d--) {
     const segments = await listSegments(days[d].path);
     for (let s = segments.length - 1; s >= 0; s--) {
-      const first = parseSegmentName(segments[s])!;
-      const seq = await lastSeqOf(join(days[d].path, segments[s]), channelName);
-      // An unreadable segment still proves that seq first-1 was used before it.
-      return Math.max(last, seq ?? first - 1);
+      let maxSeq: number | undefined;
+      let youngest = -Infinity;
+      const keys: [string, number][] = [];
+      for await (const m of readSegment(join(days[d].path, segments[s]), channelName)) {
+        if (maxSeq === undefined || m.seq > maxSeq) maxSeq = m.seq;
+        if (m.receivedAt > youngest) youngest = m.receivedAt;
+        if (m.deliveryKey !== undefined && m.receivedAt >= cutoff) keys.push([m.deliveryKey, m.receivedAt]);
+        records++;
+      }
+      if (newest) {
+        // An unreadable segment still proves that seq first-1 was used before it.
+        last = Math.max(last, maxSeq ?? parseSegmentName(segments[s])! - 1);
+        newest = false;
+      }
+      found.push(keys);
+      // (an empty segment, e.g. created just before a crash, says nothing about older ones)
+      if (records >= index.maxKeys || (youngest !== -Infinity && youngest < cutoff)) break scan;
     }
   }
+  for (let i = found.length - 1; i >= 0; i--) for (const [key, at] of found[i]) index.load(key, at, now);
   return last;
 }
 

@@ -1,5 +1,6 @@
 // One archived message = one JSON line inside a gzip member. The payload is base64 because
-// payloads may be binary (spec §2.2); everything else is plain JSON.
+// payloads may be binary (spec §2.2); everything else is plain JSON. `deliveryKey` (redelivery.ts)
+// is written only when the message has one: records without it (and older archives) stay valid.
 import type { ArchivedMessage } from '../types.js';
 
 interface RecordLine {
@@ -8,6 +9,7 @@ interface RecordLine {
   messageId?: string;
   clientId?: string;
   topic?: string;
+  deliveryKey?: string;
   payload: string;
 }
 
@@ -18,6 +20,7 @@ export function encodeRecord(m: ArchivedMessage): string {
     messageId: m.messageId,
     clientId: m.clientId,
     topic: m.topic,
+    deliveryKey: m.deliveryKey,
     payload: m.payload.toString('base64'),
   };
   return JSON.stringify(line) + '\n';
@@ -41,5 +44,6 @@ export function decodeRecord(channelName: string, line: string): ArchivedMessage
   if (r.messageId !== undefined) m.messageId = r.messageId;
   if (r.clientId !== undefined) m.clientId = r.clientId;
   if (r.topic !== undefined) m.topic = r.topic;
+  if (typeof r.deliveryKey === 'string') m.deliveryKey = r.deliveryKey;
   return m;
 }

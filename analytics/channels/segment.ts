@@ -39,12 +39,3 @@ export async function* readSegment(file: string, channelName: string): AsyncGene
     if (rec) yield rec;
   }
 }
-
-/** The greatest sequence number in a segment (undefined when it holds no readable record). */
-export async function lastSeqOf(file: string, channelName: string): Promise<number | undefined> {
-  let last: number | undefined;
-  for await (const rec of readSegment(file, channelName)) {
-    if (last === undefined || rec.seq > last) last = rec.seq;
-  }
-  return last;
-}

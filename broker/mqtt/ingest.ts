@@ -13,6 +13,7 @@ import type { RuleMessage } from '../../rules/index.js';
 import { BrokerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { LIFECYCLE_PREFIX } from './lifecycle.js';
+import { noteDelivery } from './redelivery.js';
 
 export interface IngestCounters {
   received: number;
@@ -37,6 +38,11 @@ export interface ShadowRequests {
 export interface InboundPublish {
   topic: string;
   payload: Buffer | string;
+  qos?: number;
+  /** the packet identifier (QoS 1) */
+  messageId?: number;
+  /** DUP: the sender may have sent this PUBLISH before [MQTT-3.3.1-1] */
+  dup?: boolean;
 }
 
 export interface Ingest {
@@ -88,7 +94,10 @@ export function createIngest(rules: RuleHandler, maxPayloadBytes: number, log: L
         counters.reserved++;
         return Promise.reject(new BrokerError('ReservedTopic', `client ${clientId} may not publish to ${packet.topic}: only the shadow service publishes on shadow response topics`));
       }
-      return run({ topic: packet.topic, payload, clientId, receivedAt: Date.now(), protocol: 'mqtt' });
+      const msg: RuleMessage = { topic: packet.topic, payload, clientId, receivedAt: Date.now(), protocol: 'mqtt' };
+      // a resend of an archived QoS 1 publish is acknowledged, not archived again (redelivery.ts)
+      if (packet.qos === 1 && packet.messageId !== undefined) noteDelivery(msg, clientId, packet.messageId, packet.dup === true);
+      return run(msg);
     },
     fromBroker(packet) {
       if (packet.topic.startsWith('$SYS')) return undefined; // aedes heartbeats
