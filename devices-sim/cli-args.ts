@@ -1,7 +1,10 @@
 // Command-line flags of `npm run sim`, parsed with node:util parseArgs into fleet options.
 // Kept apart from main.ts so the parsing and its error messages are unit-tested.
 
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_DRIFT_S, DEFAULT_MAGNITUDE, MAX_ANOMALY_RATE, MAX_ANOMALY_SPECS, parseAnomalySpec, type AnomalyOptions } from './anomalies.js';
 import { ACCESS_KEY_ENV, readCaFile, resolveCredentials } from './credentials.js';
 import { SimError } from './errors.js';
 import { FLEET_DEFAULTS, PROVISION_DEFAULTS, resolveFleetOptions, type FleetOptions, type ProvisionSettings } from './options.js';
@@ -37,10 +40,36 @@ Provisioning (each device connects over mqtts:// with its own certificate):
                    reports them ACTIVE (default ${PROVISION_DEFAULTS.certsDir})
   --region R       region of the signed API calls (default ${PROVISION_DEFAULTS.region})
 
+Injected anomalies (ground truth for scoring detectors; the payload keeps its fields):
+  --anomaly SPEC   repeatable (at most ${MAX_ANOMALY_SPECS}), SPEC is one of
+                     spike:M@S[:MAG]       one reading + MAG
+                     shift:M@S[:MAG][:Ds]  every reading + MAG
+                     drift:M@S[:MAG][:Ds]  + a ramp from 0 to MAG over D (default D ${DEFAULT_DRIFT_S}s)
+                     noise:M@S[:SD][:Ds]   + Gaussian noise of standard deviation SD
+                     stuck:M@S[:Ds]        the last value sent, repeated (flatline)
+                     dropout@S[:Ds]        nothing sent (the device is silent)
+                   M: temperature, humidity or battery. S: seconds after the device's first
+                   message. MAG/SD: signed, in the metric's unit; defaults (temperature °C,
+                   humidity %, battery %) spike ${fmt(DEFAULT_MAGNITUDE.spike)}, shift and drift ${fmt(DEFAULT_MAGNITUDE.shift)},
+                   noise ${fmt(DEFAULT_MAGNITUDE.noise)}. D: seconds followed by "s"; default: the rest of the run.
+                   Values stay in the sensor's range. Example:
+                   --anomaly spike:temperature@30:+8 --anomaly stuck:humidity@60:20s
+  --anomaly-devices N|IDS  the first N devices, or ids such as sim-3,sim-7 (default 1)
+  --anomaly-rate P also random anomalies: probability per chosen device per minute (0 to ${MAX_ANOMALY_RATE})
+  --labels FILE    ground truth, one JSON line per anomaly: {deviceId, metric, kind, startTs,
+                   endTs, magnitude, messages}, ts of the first and last anomalous message sent
+
   --json           print the summary as JSON on the last line of output
   -h, --help       show this help
 
 On SIGINT/SIGTERM the run stops, waits briefly for outstanding PUBACKs and prints the summary.`;
+
+/** "+10/+30/-30": a default magnitude per metric, for --help. */
+function fmt(perMetric: Record<string, number>): string {
+  return Object.values(perMetric)
+    .map((v) => `${v > 0 ? '+' : ''}${v}`)
+    .join('/');
+}
 
 export type CliCommand = { kind: 'help' } | { kind: 'run'; options: FleetOptions; json: boolean };
 
@@ -86,6 +115,10 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         credentials: { type: 'string' },
         'certs-dir': { type: 'string' },
         region: { type: 'string' },
+        anomaly: { type: 'string', multiple: true },
+        'anomaly-devices': { type: 'string' },
+        'anomaly-rate': { type: 'string' },
+        labels: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -128,6 +161,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     rampUpMs: rampUpS === undefined ? undefined : rampUpS * 1000,
     provision,
     caFile: values.ca,
+    anomalies: anomalyOptions(values),
   };
   let options: FleetOptions;
   try {
@@ -138,6 +172,56 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     throw error;
   }
   return { kind: 'run', options, json: values.json ?? false };
+}
+
+interface AnomalyFlags {
+  anomaly?: string[];
+  'anomaly-devices'?: string;
+  'anomaly-rate'?: string;
+  labels?: string;
+}
+
+/** The anomaly flags; the devices are checked against the fleet by resolveFleetOptions. */
+function anomalyOptions(values: AnomalyFlags): AnomalyOptions | undefined {
+  const texts = values.anomaly ?? [];
+  const rate = numberFlag('anomaly-rate', values['anomaly-rate']);
+  if (texts.length === 0 && rate === undefined) {
+    const orphan = (['anomaly-devices', 'labels'] as const).find((flag) => values[flag] !== undefined);
+    if (orphan) invalid(`--${orphan} only applies with --anomaly or --anomaly-rate`);
+    return undefined;
+  }
+  if (texts.length > MAX_ANOMALY_SPECS) invalid(`--anomaly may be given at most ${MAX_ANOMALY_SPECS} times, got ${texts.length}`);
+  const specs = texts.map((text) => {
+    try {
+      return parseAnomalySpec(text);
+    } catch (error) {
+      if (error instanceof SimError) invalid(`--${error.message}`); // "anomaly "...": why" names the flag
+      throw error;
+    }
+  });
+  if (values.labels === '') invalid('--labels must name a file');
+  if (values.labels !== undefined && !isDirectory(dirname(values.labels))) {
+    invalid(`--labels "${values.labels}": the directory ${dirname(values.labels)} does not exist`);
+  }
+  return { specs, devices: anomalyDevices(values['anomaly-devices']), ratePerMinute: rate ?? 0, labelsFile: values.labels };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** "3" = the first three devices; otherwise comma-separated device ids. */
+function anomalyDevices(raw: string | undefined): number | string[] | undefined {
+  if (raw === undefined) return undefined;
+  const trimmed = raw.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const ids = trimmed.split(',').map((id) => id.trim());
+  if (ids.some((id) => id === '')) invalid(`--anomaly-devices expects a count or comma-separated device ids, got "${raw}"`);
+  return ids;
 }
 
 interface ProvisionFlags {

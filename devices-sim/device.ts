@@ -3,6 +3,7 @@
 
 import { connect, type MqttClient } from 'mqtt';
 import type { TelemetryPayload } from '../broker/contract.js';
+import type { DeviceAnomalies } from './anomaly-injector.js';
 import type { EnvironmentProfile } from './profiles/environment.js';
 import { telemetryTopic } from './topics.js';
 
@@ -55,6 +56,8 @@ export class SimDevice {
     private readonly profile: EnvironmentProfile,
     private readonly counters: FleetCounters,
     private readonly hooks: DeviceHooks,
+    /** this device's injected anomalies, when it was chosen for them */
+    private readonly anomalies?: DeviceAnomalies,
   ) {
     this.deviceId = options.deviceId;
     this.topic = telemetryTopic(options.deviceId);
@@ -99,7 +102,8 @@ export class SimDevice {
     });
   }
 
-  /** Publishes the next reading now. Returns false (and counts a skip) when it cannot. */
+  /** Publishes the next reading now. Returns false when it cannot (counted as a skip) or when a
+   * dropout anomaly withholds it (counted by the injector). */
   publishNext(): boolean {
     const client = this.client;
     if (!client || !client.connected || this.inflight >= this.options.maxInflight) {
@@ -107,7 +111,9 @@ export class SimDevice {
       return false;
     }
     const now = Date.now();
-    const reading = this.profile.next(now);
+    const produced = this.profile.next(now);
+    const reading = this.anomalies ? this.anomalies.apply(produced, now, performance.now() - this.origin) : produced;
+    if (reading === null) return false;
     const payload: TelemetryPayload = { deviceId: this.deviceId, ts: now, seq: ++this.seq, ...reading };
     const qos = this.options.qos;
     const startedAt = performance.now();

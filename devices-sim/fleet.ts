@@ -3,13 +3,16 @@
 // owes (k-th publish due at origin + k / rate), so the schedule never drifts and a stalled tick
 // catches up with a bounded burst.
 
+import type { AnomalyLabel } from './anomalies.js';
+import { createAnomalyStats, DeviceAnomalies, type AnomalyStats } from './anomaly-injector.js';
 import { readCaFile } from './credentials.js';
 import { SimDevice, type DeviceOptions, type FleetCounters } from './device.js';
 import { SimError } from './errors.js';
+import { LabelWriter } from './labels.js';
 import { resolveFleetOptions, type FleetOptions, type FleetOptionsInput } from './options.js';
 import { createEnvironmentProfile } from './profiles/environment.js';
 import { createRandom, deriveSeed } from './random.js';
-import { buildSummary, LatencyRecorder, type Summary } from './report.js';
+import { buildSummary, LatencyRecorder, type AnomalySummary, type Summary } from './report.js';
 
 /** How many publishes a device owes at `now`: the first is due at its origin. */
 export function publishesDue(origin: number, ratePerSec: number, now: number): number {
@@ -57,6 +60,7 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Summ
       if (Number.isNaN(firstPublishAt)) firstPublishAt = atMs;
     },
   };
+  const anomalies = anomalySetup(options); // opens the labels file: a bad path fails before connecting
   const tlsOf = await deviceTls(options);
   const devices: SimDevice[] = [];
   for (let i = 1; i <= options.devices; i++) {
@@ -72,7 +76,8 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Summ
       connectTimeoutMs: options.connectTimeoutMs,
       maxInflight: options.maxInflight,
     };
-    devices.push(new SimDevice(deviceOptions, createEnvironmentProfile(random), counters, hooks));
+    const injector = anomalies?.injectorFor(deviceOptions.deviceId, i);
+    devices.push(new SimDevice(deviceOptions, createEnvironmentProfile(random), counters, hooks, injector));
   }
 
   const startedAt = performance.now();
@@ -111,6 +116,7 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Summ
     tick();
   });
   const stoppedAt = performance.now();
+  const anomalySummary = await anomalies?.finish();
 
   await waitFor(() => counters.inflight === 0, options.drainTimeoutMs);
   // A client that never connected may not call back from end(); do not let it hold the run.
@@ -130,6 +136,7 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Summ
     },
     durationMs,
     latency,
+    anomalySummary,
   );
   if (counters.connected === 0) {
     const error = new SimError(
@@ -139,6 +146,37 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Summ
     throw Object.assign(error, { summary });
   }
   return summary;
+}
+
+/** The injectors of the chosen devices, their shared counters and the labels file. */
+function anomalySetup(options: FleetOptions) {
+  const config = options.anomalies;
+  if (!config) return undefined;
+  const chosen = new Set(config.devices as string[]); // resolveFleetOptions turned them into ids
+  const stats: AnomalyStats = createAnomalyStats();
+  const writer = config.labelsFile !== undefined ? new LabelWriter(config.labelsFile) : null;
+  const emit = (label: AnomalyLabel) => {
+    writer?.add(label);
+    config.onLabel?.(label);
+  };
+  const injectors: DeviceAnomalies[] = [];
+  return {
+    injectorFor(deviceId: string, index: number): DeviceAnomalies | undefined {
+      if (!chosen.has(deviceId)) return undefined;
+      // a stream of its own, so the profile's readings stay those of the same seed without anomalies
+      const random = createRandom(deriveSeed(deriveSeed(options.seed, -2), index));
+      const injector = new DeviceAnomalies(deviceId, config.specs, random, config.ratePerMinute ?? 0, stats, emit);
+      injectors.push(injector);
+      return injector;
+    },
+    /** Closes the open windows and the labels file (publishing has stopped). */
+    async finish(): Promise<AnomalySummary> {
+      for (const injector of injectors) injector.finish();
+      await writer?.close();
+      if (writer?.error) options.log?.(`labels: writing ${writer.path} failed: ${writer.error.message}`);
+      return { ...stats, byKind: { ...stats.byKind }, labelsFile: writer?.path ?? null, labelsDropped: writer?.dropped ?? 0 };
+    },
+  };
 }
 
 /** Per device (1-based) TLS material: its provisioned certificate and key, and the CA. */

@@ -6,3 +6,5 @@ export { SimError, SIM_ERRORS, type SimErrorCode } from './errors.js';
 export { provisionFleet, provisionThings, fleetPolicyDocument, fleetPolicyName, type ProvisionedFleet, type DeviceCredentials } from './provision.js';
 export { parseProvisionArgs, DEVICE_POLICY_NAME } from './provision-args.js';
 export { readCredentialsFile, type AccessKey } from './credentials.js';
+export { parseAnomalySpec, formatAnomalySpec, ANOMALY_KINDS, METRICS, type AnomalySpec, type AnomalyLabel, type AnomalyOptions, type AnomalyKind, type Metric } from './anomalies.js';
+export type { AnomalySummary } from './report.js';

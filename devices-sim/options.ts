@@ -1,5 +1,6 @@
 // Fleet options: defaults and validation in one place, shared by runFleet and the CLI.
 
+import { resolveAnomalyDevices, type AnomalyOptions } from './anomalies.js';
 import type { AccessKey } from './credentials.js';
 import { SimError } from './errors.js';
 
@@ -50,6 +51,8 @@ export interface FleetOptions {
   maxInflight: number;
   /** stops the run early (SIGINT in the CLI); the summary is still produced */
   signal?: AbortSignal;
+  /** injected anomalies and their labels (see anomalies.ts); once resolved, `devices` lists ids */
+  anomalies?: AnomalyOptions;
 }
 
 export type FleetOptionsInput = Partial<FleetOptions> & Pick<FleetOptions, 'url'>;
@@ -114,6 +117,10 @@ export function resolveFleetOptions(input: FleetOptionsInput): FleetOptions {
   checkNumber('drainTimeoutMs', options.drainTimeoutMs, 0, 3_600_000, false);
   checkNumber('maxInflight', options.maxInflight, 1, 65_535, true);
   if (options.provision) checkProvision(options);
+  if (options.anomalies) {
+    const indexes = resolveAnomalyDevices(options.anomalies, options.prefix, options.devices);
+    options.anomalies = { ...options.anomalies, devices: indexes.map((n) => `${options.prefix}-${n}`) };
+  }
   return options;
 }
 

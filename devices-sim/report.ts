@@ -2,6 +2,7 @@
 // Latencies go into a bounded reservoir (uniform sample of everything seen), so a long run at a
 // high rate keeps memory flat while the percentiles stay representative.
 
+import type { AnomalyStats } from './anomaly-injector.js';
 import type { Random } from './random.js';
 
 export interface LatencySummary {
@@ -33,6 +34,14 @@ export interface Summary extends Counters {
   msgPerSec: number;
   /** publish-to-PUBACK latency in ms; null for QoS 0 or when nothing was acknowledged */
   latencyMs: LatencySummary | null;
+  /** present when anomalies were configured */
+  anomalies?: AnomalySummary;
+}
+
+export interface AnomalySummary extends AnomalyStats {
+  labelsFile: string | null;
+  /** labels not written (buffer full or write error) */
+  labelsDropped: number;
 }
 
 /** Nearest-rank percentile of ascending `sorted` values; `p` in [0, 100]. Null when empty. */
@@ -89,14 +98,27 @@ function round3(value: number): number {
 }
 
 
-export function buildSummary(counters: Counters, durationMs: number, latency: LatencyRecorder | null): Summary {
+export function buildSummary(counters: Counters, durationMs: number, latency: LatencyRecorder | null, anomalies?: AnomalySummary): Summary {
   const durationS = Math.max(0, durationMs) / 1000;
   return {
     ...counters,
     durationS: Math.round(durationS * 1000) / 1000,
     msgPerSec: durationS > 0 ? Math.round((counters.sent / durationS) * 10) / 10 : 0,
     latencyMs: counters.qos === 1 && latency ? latency.summarize() : null,
+    ...(anomalies ? { anomalies } : {}),
   };
+}
+
+/** One line: what was injected, by kind, and what was not. */
+export function formatAnomalies(a: AnomalySummary): string {
+  const kinds = Object.entries(a.byKind)
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${kind} ${n}`);
+  const parts = [`${a.injected} injected${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}`, `${a.notReached} not reached`];
+  if (a.withheld > 0) parts.push(`${a.withheld} messages withheld`);
+  if (a.randomCapped > 0) parts.push(`${a.randomCapped} random ones over the per-device cap`);
+  if (a.labelsFile !== null) parts.push(`labels in ${a.labelsFile}${a.labelsDropped > 0 ? ` (${a.labelsDropped} dropped)` : ''}`);
+  return parts.join(', ');
 }
 
 /** Human-readable summary (several lines, no trailing newline). */
@@ -115,5 +137,6 @@ export function formatSummary(summary: Summary): string {
     const { p50, p99, max, count } = summary.latencyMs;
     lines.push(`latency      p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${max.toFixed(2)} ms (${count} PUBACKs)`);
   }
+  if (summary.anomalies) lines.push(`anomalies    ${formatAnomalies(summary.anomalies)}`);
   return lines.join('\n');
 }

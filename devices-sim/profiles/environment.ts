@@ -21,6 +21,12 @@ const HOUR_MS = 60 * 60 * 1000;
 const PEAK_HOUR_UTC = 15;
 /** Battery drain in percent per hour: visible over a long run, negligible in a short test. */
 const BATTERY_DRAIN_PER_HOUR = 0.5;
+/** What a typical sensor chip can report; injected anomalies are held to the same ranges. */
+export const METRIC_RANGES: Readonly<Record<keyof EnvironmentReading, readonly [number, number]>> = {
+  temperature: [-40, 85],
+  humidity: [0, 100],
+  battery: [0, 100],
+};
 
 /** Position in the daily cycle: +1 at the warmest hour, -1 twelve hours later. */
 export function dailyCycle(nowMs: number): number {
@@ -29,8 +35,10 @@ export function dailyCycle(nowMs: number): number {
   return Math.cos((2 * Math.PI * hoursFromPeak) / 24);
 }
 
-function clamp(value: number, min: number, max: number): number {
-  return value < min ? min : value > max ? max : value;
+/** `value` held to the metric's range and rounded to two decimals, as the sensor reports it. */
+export function sensorValue(metric: keyof EnvironmentReading, value: number): number {
+  const [min, max] = METRIC_RANGES[metric];
+  return round2(value < min ? min : value > max ? max : value);
 }
 
 function round2(value: number): number {
@@ -59,9 +67,9 @@ export function createEnvironmentProfile(random: Random): EnvironmentProfile {
       const hoursRunning = (nowMs - startedAt) / HOUR_MS;
       const battery = initialBattery - BATTERY_DRAIN_PER_HOUR * hoursRunning + 0.02 * gaussian(random);
       return {
-        temperature: round2(clamp(temperature, -40, 85)), // the range of a typical sensor chip
-        humidity: round2(clamp(humidity, 0, 100)),
-        battery: round2(clamp(battery, 0, 100)),
+        temperature: sensorValue('temperature', temperature),
+        humidity: sensorValue('humidity', humidity),
+        battery: sensorValue('battery', battery),
       };
     },
   };
