@@ -65,6 +65,9 @@ import {
 } from './resources.js';
 import type { PageRequest } from './paging.js';
 import { paginate } from './paging.js';
+import type { AlertCounters, AlertStore, AlertStoreOptions } from './anomaly/alerts.js';
+import { openAlertStore } from './anomaly/alerts.js';
+import { DetectorResources } from './anomaly/detector-resources.js';
 import type { StoredDefinitions } from './definitions.js';
 import { DefinitionsFile, emptyDefinitions, loadDefinitions } from './definitions.js';
 
@@ -94,6 +97,8 @@ export interface AnalyticsOptions {
   enrich?: EnrichLookups;
   /** lambda activities: functions directory (default `<dataDir>/functions`), time limit, queue, memory */
   lambda?: Partial<LambdaHostOptions>;
+  /** the alert store: open-alert cap, write batching (anomaly/alerts.ts) */
+  alerts?: AlertStoreOptions;
 }
 
 const DAY_MS = 86_400_000;
@@ -115,6 +120,8 @@ export interface AnalyticsCounters {
   datastores: Record<string, Record<string, number>>;
   /** definitions found in the data directory that could not be restored at open */
   restoreErrors: number;
+  /** the alert store: raised, updated, acknowledged, cleared, dropped, open, writes */
+  alerts: AlertCounters;
 }
 
 export interface RunPipelineActivityResult {
@@ -131,6 +138,11 @@ export interface Analytics extends EventEmitter {
   putDataset(def: DatasetDefinition): Promise<void>;
   /** the AWS dataset API: definitions, contents (versions, CSV), triggers, delivery */
   readonly datasets: DatasetService;
+  /** alerts (our extension): the sink raisers call, the lifecycle API, events for MQTT and the live feed */
+  readonly alerts: AlertStore;
+  /** detector resources and data-quality alarms on datastore columns (our extension): they read
+   * each datastore's rows as committed and raise into `alerts` (anomaly/detector-resources.ts) */
+  readonly detectors: DetectorResources;
   ingest(channelName: string, msgs: IncomingChannelMessage[]): Promise<void>;
   runDataset(datasetName: string): Promise<DatasetResult>;
   /** archived messages of a channel with receivedAt in [startTime, endTime) (SampleChannelData, replay) */
@@ -205,7 +217,15 @@ export async function openAnalytics(opts: AnalyticsOptions): Promise<Analytics> 
   const exportDirectory = resolve(opts.dataDir, 'exports');
   await mkdir(exportDirectory, { recursive: true });
   const db = await openDatabase(join(opts.dataDir, 'iotcore.duckdb'), { ...opts.database, exportDirectory });
-  const a = new AnalyticsService(opts, db);
+  // open alerts are back before anything (a replay while restoring) can raise
+  let alerts: AlertStore;
+  try {
+    alerts = await openAlertStore(db, { now: opts.now, ...opts.alerts });
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e;
+  }
+  const a = new AnalyticsService(opts, db, alerts);
   try {
     await a.restore(await loadDefinitions(opts.dataDir));
   } catch (e) {
@@ -219,6 +239,7 @@ class AnalyticsService extends EventEmitter implements Analytics {
   private readonly defs: StoredDefinitions = emptyDefinitions();
   private readonly file: DefinitionsFile;
   readonly datasets: DatasetService;
+  readonly detectors: DetectorResources;
   private readonly channels = new Map<string, OpenChannel>();
   private readonly pipelines = new Map<string, CompiledPipeline>();
   private readonly reprocessing: Reprocessing;
@@ -238,6 +259,7 @@ class AnalyticsService extends EventEmitter implements Analytics {
   constructor(
     private readonly opts: AnalyticsOptions,
     private readonly db: Database,
+    readonly alerts: AlertStore,
   ) {
     super();
     this.file = new DefinitionsFile(opts.dataDir);
@@ -252,6 +274,14 @@ class AnalyticsService extends EventEmitter implements Analytics {
     });
     this.arnScope = { region: opts.region ?? 'us-east-1', accountId: opts.accountId ?? '000000000000' };
     this.now = opts.now ?? Date.now;
+    this.detectors = new DetectorResources({
+      store: { get detectors() { return defs.detectors; }, save: () => this.file.save(this.defs) },
+      datastoreExists: (name) => this.defs.datastores[name] !== undefined,
+      sink: () => this.alerts,
+      // the first resource turns on the stored-row copies of the 'rows' event
+      startRows: () => this.on('rows', (e: RowsEvent) => this.detectors.onRows(e.datastoreName, e.rows, e.committedAt)),
+      now: () => this.now(),
+    });
     // Replayed rows go to the writer without a source position: live processing's stays put.
     this.reprocessing = new Reprocessing((ds, rows, at) => this.db.writer(ds).append(rows, at), { now: this.now, ...opts.reprocessing });
     // Stored-row copies for the 'rows' event are only built once somebody listens.
@@ -278,6 +308,9 @@ class AnalyticsService extends EventEmitter implements Analytics {
     }
     Object.assign(this.defs.datasets, stored.datasets);
     this.restoreErrors += await this.datasets.restore();
+    // detectors before the replay below, so replayed rows reach them
+    Object.assign(this.defs.detectors, stored.detectors);
+    this.restoreErrors += this.detectors.restore();
     // Nothing acknowledged is lost, nothing is stored twice: each pipeline resumes after what it
     // has committed (progress.ts), once every pipeline is back.
     const offsets = await readCommittedOffsets(this.db);
@@ -549,6 +582,8 @@ class AnalyticsService extends EventEmitter implements Analytics {
     this.assertOpen();
     this.requireDef('datastore', name, this.defs.datastores[name]);
     this.refuseInUse('datastore', name, [...this.pipelines.values()].filter((p) => p.datastoreName === name));
+    const detectors = this.detectors.usersOf(name);
+    if (detectors.length > 0) throw invalidRequest(`datastore "${name}" is watched by detector(s) ${detectors.join(', ')}; delete them first (DELETE /api/detectors/{name})`);
     delete this.defs.datastores[name];
     delete this.defs.meta.datastores[name];
     this.subscribedWriters.delete(name);
@@ -824,7 +859,7 @@ class AnalyticsService extends EventEmitter implements Analytics {
         // closed database: no writer counters to report
       }
     }
-    return { channels, pipelines, datastores, restoreErrors: this.restoreErrors };
+    return { channels, pipelines, datastores, restoreErrors: this.restoreErrors, alerts: this.alerts.counters() };
   }
 
   /** Everything archived before the call is processed and committed (or failed and counted). */
@@ -843,6 +878,7 @@ class AnalyticsService extends EventEmitter implements Analytics {
 
   private async doClose(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    this.detectors.close(); // its timer; rows still committing below keep reaching the monitors
     await this.reprocessing.close(); // stops replays between chunks, before the writers close
     await this.datasets.close().catch(() => undefined);
     const open = [...this.channels.values()];
@@ -856,6 +892,7 @@ class AnalyticsService extends EventEmitter implements Analytics {
     for (const name of Object.keys(this.defs.channels)) this.lastArrival('channel', name);
     for (const name of Object.keys(this.defs.datastores)) this.lastArrival('datastore', name);
     await this.file.save(this.defs).catch(() => undefined);
+    await this.alerts.close().catch(() => undefined); // after the runners: their last raises are written
     await this.db.close();
   }
 

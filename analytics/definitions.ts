@@ -4,12 +4,15 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChannelDefinition, DatasetDefinition, DatastoreDefinition, LoggingOptions, PipelineDefinition, ResourceMeta } from './types.js';
+import type { DetectorResourceDefinition } from './anomaly/resource-definition.js';
 
 export interface StoredDefinitions {
   channels: Record<string, ChannelDefinition>;
   datastores: Record<string, DatastoreDefinition>;
   pipelines: Record<string, PipelineDefinition>;
   datasets: Record<string, DatasetDefinition>;
+  /** detector resources and data-quality alarms (our extension; files from before it get none) */
+  detectors: Record<string, DetectorResourceDefinition>;
   /** creation/update times, tags, last arrival per resource (files from before it get fresh ones) */
   meta: { channels: Record<string, ResourceMeta>; datastores: Record<string, ResourceMeta>; pipelines: Record<string, ResourceMeta>; datasets: Record<string, ResourceMeta> };
   /** PutLoggingOptions, stored and echoed only */
@@ -19,7 +22,7 @@ export interface StoredDefinitions {
 const FILE = 'analytics-definitions.json';
 
 export function emptyDefinitions(): StoredDefinitions {
-  return { channels: {}, datastores: {}, pipelines: {}, datasets: {}, meta: { channels: {}, datastores: {}, pipelines: {}, datasets: {} } };
+  return { channels: {}, datastores: {}, pipelines: {}, datasets: {}, detectors: {}, meta: { channels: {}, datastores: {}, pipelines: {}, datasets: {} } };
 }
 
 export async function loadDefinitions(dataDir: string): Promise<StoredDefinitions> {

@@ -40,6 +40,10 @@ export const ANALYTICS_ERRORS = {
     statusCode: 400,
     description: 'A dataset query needed more memory than the database may use (the duckdbMemoryLimit setting) and was stopped; narrow it (WHERE on __dt, LIMIT, fewer columns).',
   },
+  InvalidStateTransitionException: {
+    statusCode: 409,
+    description: 'An alert\'s state forbids the change: acknowledging or clearing an alert that is already CLEARED.',
+  },
 } as const satisfies Record<string, { statusCode: number; description: string }>;
 
 export type AnalyticsErrorCode = keyof typeof ANALYTICS_ERRORS;

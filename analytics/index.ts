@@ -42,6 +42,10 @@ export { RESOURCE_LIMITS, MAX_ACTIVITIES, parseResourceArn } from './resources.j
 export { AnalyticsError, ANALYTICS_ERRORS, isAnalyticsError } from './errors.js';
 export type { AnalyticsErrorCode } from './errors.js';
 
+// Alerts (issue 6): the store behind /api/alerts, the MQTT topic and the live feed.
+export type { Alert, AlertSeverity, AlertState, AlertStore, AlertStoreOptions, AlertCounters, AlertEvent, AlertEventKind, AlertFilter } from './anomaly/index.js';
+export { ALERT_STATES, ALERT_SEVERITIES } from './anomaly/index.js';
+
 // Settings types the broker's configuration passes through.
 export type { ChannelOptions, ChannelCounters } from './channels/index.js';
 export type { RunnerOptions, RunnerCounters } from './pipelines/runner.js';

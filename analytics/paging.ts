@@ -25,6 +25,12 @@ export function paginate<T>(items: readonly T[], keyOf: (item: T) => string, req
   return rest.length > max ? { items: page, nextToken: encodeToken(keyOf(page[page.length - 1])) } : { items: page };
 }
 
+/** The key a request continues after (undefined: from the start), for lists paged in SQL: select
+ * the items whose key is greater, at most maxResults + 1 of them, and hand them to paginate(). */
+export function pageAfter(req: PageRequest): string | undefined {
+  return req.nextToken === undefined ? undefined : decodeToken(req.nextToken);
+}
+
 function encodeToken(lastKey: string): string {
   return Buffer.from(JSON.stringify({ after: lastKey })).toString('base64url');
 }

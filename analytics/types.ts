@@ -42,6 +42,20 @@ export interface PipelineActivity {
   lambda?: { name: string; lambdaName: string; batchSize: number; next?: string };
   deviceRegistryEnrich?: { name: string; attribute: string; thingName: string; roleArn: string; next?: string };
   deviceShadowEnrich?: { name: string; attribute: string; thingName: string; roleArn: string; next?: string };
+  /** our extension (issue 6): scores `attribute` per device and adds the score and a flag */
+  detectAnomalies?: {
+    name: string;
+    attribute: string;
+    detector?: string;
+    params?: Record<string, unknown>;
+    deviceAttribute?: string;
+    timestampAttribute?: string;
+    threshold?: number;
+    scoreAttribute?: string;
+    flagAttribute?: string;
+    maxDevices?: number;
+    next?: string;
+  };
   [other: string]: unknown;
 }
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { TopicRulePayload } from '../rules/index.js';
-import type { ChannelDefinition, DatasetDefinition, DatastoreDefinition, PipelineDefinition } from '../analytics/index.js';
+import type { Analytics, ChannelDefinition, DatasetDefinition, DatastoreDefinition, PipelineDefinition } from '../analytics/index.js';
 import type { DeclaredThing, DeclaredThingGroup, DeclaredThingType } from './registry/index.js';
 import type { DeclaredPolicy } from './identity/policies.js';
 import { BrokerError } from './errors.js';
@@ -41,6 +41,8 @@ export interface ResourcesConfig {
   datastores: DatastoreDefinition[];
   pipelines: PipelineDefinition[];
   datasets: DatasetDefinition[];
+  /** detector resources and data-quality alarms on datastore columns (optional; analytics validates them) */
+  detectors?: ReturnType<Analytics['detectors']['describe']>['definition'][];
   /** device registry (optional: the embedded default declares none); shapes = the Create* request bodies */
   thingTypes?: DeclaredThingType[];
   thingGroups?: DeclaredThingGroup[];
@@ -103,6 +105,7 @@ const resourcesSchema = z.strictObject({
   datastores: z.array(z.object({ datastoreName: resourceName, retentionPeriod: retention.optional() }).passthrough()).default([]),
   pipelines: z.array(z.object({ pipelineName: resourceName, pipelineActivities: z.array(z.record(z.string(), z.unknown())).min(1) }).passthrough()).default([]),
   datasets: z.array(z.object({ datasetName: resourceName, actions: z.array(z.record(z.string(), z.unknown())).min(1) }).passthrough()).default([]),
+  detectors: z.array(z.object({ detectorName: resourceName, datastoreName: resourceName }).passthrough()).default([]),
   // registry names: [a-zA-Z0-9:_-]; the registry validates the rest (attributes, limits)
   thingTypes: z.array(z.object({ thingTypeName: name(/^[a-zA-Z0-9:_-]+$/, 'thingTypeName') }).passthrough()).default([]),
   thingGroups: z.array(z.object({ thingGroupName: name(/^[a-zA-Z0-9:_-]+$/, 'thingGroupName') }).passthrough()).default([]),

@@ -1,6 +1,7 @@
 // Wire types shared with devices-sim/ and dashboard/ (they import this file for types only,
 // never anything at run time). Changing a shape here is changing a public API: document it in
 // README.md.
+import type { Alert, AlertEventKind } from '../analytics/index.js';
 
 /** The telemetry document the simulator's environmental profile publishes on
  * `devices/<deviceId>/telemetry` and the demo configuration stores. */
@@ -15,7 +16,7 @@ export interface TelemetryPayload {
 }
 
 /** Frames the server sends on the live WebSocket (`/api/live`). JSON text frames. */
-export type LiveServerFrame = LiveHelloFrame | LiveRowsFrame;
+export type LiveServerFrame = LiveHelloFrame | LiveRowsFrame | LiveAlertFrame;
 
 export interface LiveHelloFrame {
   type: 'hello';
@@ -38,6 +39,19 @@ export interface LiveRowsFrame {
   dropped: number;
 }
 
+/**
+ * An alert was opened, escalated (its severity rose), acknowledged or cleared; every client gets
+ * these, without subscribing. Repeated raises of an open alert are not sent (GET /api/alerts has
+ * the latest occurrences). `dropped` counts alert frames this client lost (its buffer was full)
+ * since the previous alert frame.
+ */
+export interface LiveAlertFrame {
+  type: 'alert';
+  event: AlertEventKind;
+  alert: Alert;
+  dropped: number;
+}
+
 /** Frames the browser may send. */
 export type LiveClientFrame = { type: 'subscribe'; datastore: string } | { type: 'unsubscribe'; datastore: string };
 
@@ -52,6 +66,18 @@ export interface PortsFile {
 
 /** `POST /api/datasets/{name}/run` answers with the dataset's result. */
 export type { DatasetResult } from '../analytics/index.js';
+
+/** An alert as `GET /api/alerts` and the live feed give it (analytics/anomaly/alert.ts; times epoch ms). */
+export type { Alert, AlertEventKind, AlertSeverity, AlertState } from '../analytics/index.js';
+
+/** `GET /api/alerts` */
+export interface AlertListBody {
+  alerts: Alert[];
+  nextToken?: string;
+}
+
+/** The JSON published on `iotcore/alerts/<source>/<deviceId>`: the alert's members plus what happened. */
+export type AlertMessage = Alert & { eventType: AlertEventKind };
 
 /** `GET /api/datasets` */
 export interface DatasetListBody {

@@ -1,8 +1,10 @@
 // The live feed: rows committed to a datastore go to every dashboard subscribed to it, as
 // columnar frames (see LiveRowsFrame in contract.ts). Each socket has a bounded buffer; while the
 // socket's own send buffer is above the high-water mark we hold frames back and coalesce, and
-// when our buffer is full we drop the oldest rows and tell the client how many.
-import type { LiveClientFrame, LiveRowsFrame, LiveServerFrame } from './contract.js';
+// when our buffer is full we drop the oldest rows and tell the client how many. Alert events go
+// to every client (no subscription) through a second bounded buffer with the same policy.
+import type { AlertEvent } from '../analytics/index.js';
+import type { LiveAlertFrame, LiveClientFrame, LiveRowsFrame, LiveServerFrame } from './contract.js';
 import type { WebSocket } from './http/websocket.js';
 
 export interface LiveOptions {
@@ -10,6 +12,8 @@ export interface LiveOptions {
   maxPendingRows: number;
   /** bytes queued in the socket above which we stop sending and coalesce */
   highWaterBytes: number;
+  /** alert events kept per client while it is slow (default 1000); the oldest are dropped */
+  maxPendingAlerts?: number;
 }
 
 export interface LiveCounters {
@@ -17,6 +21,8 @@ export interface LiveCounters {
   framesSent: number;
   rowsSent: number;
   rowsDropped: number;
+  alertsSent: number;
+  alertsDropped: number;
 }
 
 type Row = Record<string, unknown>;
@@ -29,19 +35,24 @@ interface Subscription {
 interface LiveClient {
   socket: WebSocket;
   subs: Map<string, Subscription>;
+  alerts: AlertEvent[];
+  alertsDropped: number;
   scheduled: boolean;
 }
 
 export interface LiveFeed {
   accept(socket: WebSocket): void;
   publish(datastore: string, rows: Row[]): void;
+  /** an alert event, to every client */
+  publishAlert(event: AlertEvent): void;
   counters(): LiveCounters;
   close(): void;
 }
 
 export function createLiveFeed(listDatastores: () => string[], opts: LiveOptions): LiveFeed {
   const clients = new Set<LiveClient>();
-  const totals = { framesSent: 0, rowsSent: 0, rowsDropped: 0 };
+  const totals = { framesSent: 0, rowsSent: 0, rowsDropped: 0, alertsSent: 0, alertsDropped: 0 };
+  const maxPendingAlerts = opts.maxPendingAlerts ?? 1000;
 
   function flush(client: LiveClient): void {
     client.scheduled = false;
@@ -59,6 +70,14 @@ export function createLiveFeed(listDatastores: () => string[], opts: LiveOptions
       sub.dropped = 0;
       client.socket.send(JSON.stringify(frame));
     }
+    for (const { event, alert } of client.alerts) {
+      const frame: LiveAlertFrame = { type: 'alert', event, alert, dropped: client.alertsDropped };
+      client.alertsDropped = 0;
+      totals.framesSent++;
+      totals.alertsSent++;
+      client.socket.send(JSON.stringify(frame));
+    }
+    client.alerts = [];
   }
 
   function schedule(client: LiveClient, delayMs: number): void {
@@ -70,7 +89,7 @@ export function createLiveFeed(listDatastores: () => string[], opts: LiveOptions
 
   return {
     accept(socket) {
-      const client: LiveClient = { socket, subs: new Map(), scheduled: false };
+      const client: LiveClient = { socket, subs: new Map(), alerts: [], alertsDropped: 0, scheduled: false };
       clients.add(client);
       socket.on('close', () => clients.delete(client));
       socket.on('error', () => socket.terminate());
@@ -103,6 +122,17 @@ export function createLiveFeed(listDatastores: () => string[], opts: LiveOptions
           sub.rows.splice(0, excess);
           sub.dropped += excess;
           totals.rowsDropped += excess;
+        }
+        schedule(client, 0);
+      }
+    },
+    publishAlert(event) {
+      for (const client of clients) {
+        client.alerts.push(event);
+        if (client.alerts.length > maxPendingAlerts) {
+          client.alerts.shift();
+          client.alertsDropped++;
+          totals.alertsDropped++;
         }
         schedule(client, 0);
       }

@@ -7,6 +7,7 @@ import type { MqttServer } from './mqtt/server.js';
 import type { LiveFeed } from './live.js';
 import type { HttpDelivery } from './actions/http.js';
 import type { AuthCounters } from './mqtt/auth.js';
+import type { PublisherCounters } from './mqtt/lifecycle.js';
 
 interface Parts {
   ingest: Ingest;
@@ -16,11 +17,21 @@ interface Parts {
   live: LiveFeed;
   http: HttpDelivery;
   auth?: AuthCounters;
+  /** alert events published on iotcore/alerts/... */
+  alertPublish?: PublisherCounters;
 }
 
-export function metricSources({ ingest, mqtt, rules, analytics, live, http, auth }: Parts): MetricSource[] {
+export function metricSources({ ingest, mqtt, rules, analytics, live, http, auth, alertPublish }: Parts): MetricSource[] {
   return [
     ...(auth ? authSources(auth) : []),
+    ...(alertPublish
+      ? [{
+          name: 'iotcore_alert_publish_total',
+          help: 'alert events published on iotcore/alerts/<source>/<deviceId>: published, dropped (queue full or stopping), failed',
+          labelNames: ['counter'],
+          read: () => Object.entries(alertPublish).map(([counter, value]) => ({ labels: { counter }, value })),
+        }]
+      : []),
     { name: 'iotcore_mqtt_connected_clients', help: 'MQTT clients connected now', read: () => [{ value: mqtt.connectedClients() }] },
     {
       name: 'iotcore_lifecycle_events_total',
@@ -57,7 +68,7 @@ export function metricSources({ ingest, mqtt, rules, analytics, live, http, auth
     },
     {
       name: 'iotcore_live_total',
-      help: 'live feed: clients, framesSent, rowsSent, rowsDropped (slow dashboards)',
+      help: 'live feed: clients, framesSent, rowsSent, rowsDropped, alertsSent, alertsDropped (slow dashboards)',
       labelNames: ['counter'],
       read: () => Object.entries(live.counters()).map(([counter, value]) => ({ labels: { counter }, value })),
     },

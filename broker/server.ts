@@ -17,6 +17,7 @@ import { healthRoutes } from './http/routes/health.js';
 import { datasetRoutes } from './http/routes/datasets.js';
 import { createContentUrlSigner, datasetContentRoutes, serverBaseUrl } from './http/routes/dataset-content.js';
 import { datastoreExportRoutes } from './http/routes/datastore-export.js';
+import { detectorRoutes } from './http/routes/detectors.js';
 import { iotAnalyticsDatasetRoutes } from './http/routes/iotanalytics-datasets.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
 import { iotRulesRoutes } from './http/routes/iot-rules.js';
@@ -38,6 +39,10 @@ import { openShadowService } from './shadows/index.js';
 import { rulesTestRoutes } from './http/routes/rules-test.js';
 import { openRuleStore } from './rules-store.js';
 import { createLiveFeed } from './live.js';
+import { alertRoutes } from './http/routes/alerts.js';
+import { createBoundedPublisher } from './mqtt/lifecycle.js';
+import type { Alert } from '../analytics/index.js';
+import type { AlertMessage } from './contract.js';
 import { createRuleSinks } from './wiring.js';
 import { createHttpDelivery } from './actions/http.js';
 import { createMetrics } from './metrics.js';
@@ -49,6 +54,7 @@ import { createAuthorizer, type AuthLookups } from './mqtt/auth.js';
 import { caCertificateRoutes } from './http/routes/ca-certificate.js';
 import { devicePasswordRoutes } from './http/routes/device-passwords.js';
 import type { Registry } from './registry/index.js';
+import { alertTopic } from './alert-topic.js';
 
 /** How long a stop waits for HTTP connections to finish before closing them. */
 const HTTP_CLOSE_GRACE_MS = 2000;
@@ -168,8 +174,19 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const live = createLiveFeed(() => analytics.listDatastores(), { maxPendingRows: 10_000, highWaterBytes: 1 << 20 });
     analytics.on('rows', (event: { datastoreName: string; rows: Record<string, unknown>[] }) => live.publish(event.datastoreName, event.rows));
     cleanup.unshift(() => live.close());
+    // Alert events as JSON on iotcore/alerts/<source>/<deviceId> (a broker publish: subscribers
+    // and rules see it) and to every live client; fire-and-forget through a bounded queue.
+    const alertPublisher = createBoundedPublisher((topic, payload) => mqttServer.publish(topic, payload, 1), { maxQueued: 10_000, concurrency: 16 });
+    const unsubscribeAlerts = analytics.alerts.subscribe(({ event, alert }) => {
+      live.publishAlert({ event, alert });
+      alertPublisher.offer(alertTopic(alert), Buffer.from(JSON.stringify({ eventType: event, ...alert } satisfies AlertMessage)));
+    });
+    cleanup.unshift(() => {
+      unsubscribeAlerts();
+      alertPublisher.close();
+    });
 
-    const metrics = createMetrics(metricSources({ ingest, mqtt: mqttServer, rules, analytics, live, http: httpDelivery, auth: auth.counters }));
+    const metrics = createMetrics(metricSources({ ingest, mqtt: mqttServer, rules, analytics, live, http: httpDelivery, auth: auth.counters, alertPublish: alertPublisher.counters }));
     // dataset content URLs name the port we actually listen on (known once listening)
     const listeningPort = (): number => {
       const a = http.server.address();
@@ -187,7 +204,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       ],
       log,
       settings.maxPayloadBytes,
-      { routes: [iotRulesRoutes(ruleStore, { ruleArn }), iotRegistryRoutes(registry), iotCertificateRoutes(certificates, policies), iotPolicyRoutes(policies), iotDataRoutes(shadows, { publish: (topic, payload, qos, retain) => mqttServer.publish(topic, payload, qos, retain), bodyLimit: settings.maxPayloadBytes }), iotRetainedRoutes(() => mqttServer.retained), iotEndpointRoutes({ host: settings.host }), iotAnalyticsChannelRoutes(analytics), iotAnalyticsDatastoreRoutes(analytics), iotAnalyticsPipelineRoutes(analytics), iotAnalyticsMiscRoutes(analytics), iotAnalyticsDatasetRoutes(analytics, contentUrls), devicePasswordRoutes(passwords), datastoreExportRoutes(analytics)], bodyLimit: AWS_RULE_BODY_LIMIT, auth: { isSigned: carriesSigV4, verify: (r) => signatures.verify(r) } },
+      { routes: [iotRulesRoutes(ruleStore, { ruleArn }), iotRegistryRoutes(registry), iotCertificateRoutes(certificates, policies), iotPolicyRoutes(policies), iotDataRoutes(shadows, { publish: (topic, payload, qos, retain) => mqttServer.publish(topic, payload, qos, retain), bodyLimit: settings.maxPayloadBytes }), iotRetainedRoutes(() => mqttServer.retained), iotEndpointRoutes({ host: settings.host }), iotAnalyticsChannelRoutes(analytics), iotAnalyticsDatastoreRoutes(analytics), iotAnalyticsPipelineRoutes(analytics), iotAnalyticsMiscRoutes(analytics), iotAnalyticsDatasetRoutes(analytics, contentUrls), devicePasswordRoutes(passwords), datastoreExportRoutes(analytics), alertRoutes(analytics), detectorRoutes(analytics)], bodyLimit: AWS_RULE_BODY_LIMIT, auth: { isSigned: carriesSigV4, verify: (r) => signatures.verify(r) } },
     );
     const closeSockets = attachWebSockets(http.server, {
       mqtt: (stream, request) => mqttServer.handleStream(stream, request),
@@ -245,6 +262,7 @@ async function applyResources(config: Config, rules: RulesEngine, analytics: Ana
     ['datastores', r.datastores, (d) => analytics.putDatastore(d)],
     ['pipelines', r.pipelines, (d) => analytics.putPipeline(d)],
     ['datasets', r.datasets, (d) => analytics.putDataset(d)],
+    ['detectors', r.detectors ?? [], (d) => analytics.detectors.put(d)],
     ['rules', r.rules, (d: { ruleName: string; topicRulePayload: never }) => rules.putRule(d.ruleName, d.topicRulePayload)],
   ];
   for (const [key, items, put] of steps) {

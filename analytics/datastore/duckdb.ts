@@ -111,6 +111,30 @@ export interface TableSink {
   close(): void;
 }
 
+/**
+ * A table of our own outside the datastores' `main` schema (e.g. `iotcore_alerts.alerts`), kept
+ * row by key. Names are ours (lower-case identifiers), never user input.
+ */
+export interface KeyedTableSpec {
+  schema: string;
+  table: string;
+  columns: readonly Column[];
+  /** the primary key column (one of `columns`) */
+  key: string;
+}
+
+export interface KeyedTable {
+  /**
+   * Insert or replace rows by key (one value per column, in column order; null → NULL) as one
+   * transaction: appended to a connection-local staging table through the appender, then merged
+   * with one INSERT ... ON CONFLICT. Keys must be unique within a call.
+   */
+  upsert(rows: readonly (readonly unknown[])[]): Promise<void>;
+  /** One of our own SELECTs (never user SQL) with positional parameters $1..; JSON-safe values. */
+  select(sql: string, params: readonly (string | number)[], maxRows: number): Promise<SelectResult>;
+  close(): void;
+}
+
 export interface TableStorage {
   rows: number;
   persistentRows: number;
@@ -135,6 +159,8 @@ export interface DuckEngine {
    * Parquet (PARTITION_BY these columns); returns the row count. On its own connection.
    */
   copyToParquet(select: string, directory: string, partitionBy: readonly string[]): Promise<number>;
+  /** Create (if missing) and open a keyed table of our own; own connection, closed by close(). */
+  openKeyedTable(spec: KeyedTableSpec): Promise<KeyedTable>;
   /** Storage figures of one table for size statistics (persistent = checkpointed into the file). */
   tableStorage(table: string): Promise<TableStorage>;
   /** The DuckDB library version, for benchmarks and diagnostics. */
@@ -191,6 +217,7 @@ export async function openEngine(file: string, opts: EngineOptions = {}): Promis
 class Engine implements DuckEngine {
   readonly version = duckdbVersion();
   private readonly sinks = new Set<Sink>();
+  private readonly keyed = new Set<Keyed>();
   private readonly running = new Set<DuckDBConnection>();
   private readonly selects = new Set<Promise<void>>();
   private readonly gate: Gate;
@@ -297,6 +324,52 @@ class Engine implements DuckEngine {
     return sink;
   }
 
+  async openKeyedTable(spec: KeyedTableSpec): Promise<KeyedTable> {
+    this.assertOpen();
+    const conn = await this.instance.connect();
+    try {
+      const table = `${quoteIdentifier(spec.schema)}.${quoteIdentifier(spec.table)}`;
+      const defs = spec.columns.map((c) => `${quoteIdentifier(c.name)} ${sqlTypeOf(c.type)}`).join(', ');
+      await runDdl(conn, `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(spec.schema)}`);
+      await runDdl(conn, `CREATE TABLE IF NOT EXISTS ${table} (${defs}, PRIMARY KEY (${quoteIdentifier(spec.key)}))`);
+      // TEMP: private to this connection and never in the database file
+      await runDdl(conn, `CREATE TEMP TABLE ${quoteIdentifier(`${spec.table}_staging`)} AS SELECT * FROM ${table} LIMIT 0`);
+    } catch (e) {
+      conn.closeSync();
+      throw e;
+    }
+    const keyed = new Keyed(conn, spec, (sql, params, maxRows) => this.ownSelect(sql, params, maxRows), (k) => this.keyed.delete(k));
+    this.keyed.add(keyed);
+    return keyed;
+  }
+
+  /** Our own parameterised SELECT on a fresh connection (a keyed table's connection may be mid-upsert). */
+  private ownSelect(sql: string, params: readonly (string | number)[], maxRows: number): Promise<SelectResult> {
+    this.assertOpen();
+    const run = (async (): Promise<SelectResult> => {
+      const conn = await this.instance.connect();
+      this.running.add(conn);
+      try {
+        const reader = await conn.runAndReadAll(sql, [...params]);
+        const types = reader.columnTypes();
+        const converters = types.map(converterFor);
+        const columns = reader.deduplicatedColumnNames().map((name, i) => ({ name, type: typeName(types[i]) }));
+        const rows = reader.getRows().slice(0, maxRows).map((row) => row.map((v, i) => (v === null ? null : converters[i](v))));
+        return { columns, rows };
+      } catch (e) {
+        if (this.closed) throw closedError();
+        throw new AnalyticsError('InternalFailureException', `reading ${sql.slice(0, 80)} failed: ${messageOf(e)}`, { cause: e });
+      } finally {
+        this.running.delete(conn);
+        conn.closeSync();
+      }
+    })();
+    const settled = run.then(() => undefined, () => undefined);
+    this.selects.add(settled);
+    void settled.then(() => this.selects.delete(settled));
+    return run;
+  }
+
   select(sql: string, opts: { timeoutMs: number; maxRows: number }): Promise<SelectResult> {
     this.assertOpen();
     // close() waits for running queries (after interrupting them) before closing the instance
@@ -381,6 +454,7 @@ class Engine implements DuckEngine {
     for (const conn of this.running) conn.interrupt();
     await Promise.all(this.selects);
     for (const sink of [...this.sinks]) sink.close();
+    for (const k of [...this.keyed]) k.close();
     try {
       const conn = this.admin ?? (await this.instance.connect());
       // Fold the WAL into the file now so a reopen does not replay it.
@@ -504,6 +578,91 @@ class Sink implements TableSink {
 
   private assertOpen(): void {
     if (this.closed) throw closedError();
+  }
+}
+
+/** A keyed table of our own: appender into a TEMP staging table, merged by key per batch. */
+class Keyed implements KeyedTable {
+  private appender: DuckDBAppender | null = null;
+  private readonly writers: AppendValue[];
+  private readonly merge: string;
+  private readonly staging: string;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly conn: DuckDBConnection,
+    spec: KeyedTableSpec,
+    readonly select: KeyedTable['select'],
+    private readonly onClose: (k: Keyed) => void,
+  ) {
+    this.staging = `${spec.table}_staging`;
+    this.writers = spec.columns.map((c) => appendValueFor(c.type));
+    const sets = spec.columns.filter((c) => c.name !== spec.key).map((c) => `${quoteIdentifier(c.name)} = excluded.${quoteIdentifier(c.name)}`);
+    this.merge = `INSERT INTO ${quoteIdentifier(spec.schema)}.${quoteIdentifier(spec.table)} SELECT * FROM ${quoteIdentifier(this.staging)} ON CONFLICT (${quoteIdentifier(spec.key)}) DO UPDATE SET ${sets.join(', ')}`;
+  }
+
+  upsert(rows: readonly (readonly unknown[])[]): Promise<void> {
+    // one batch at a time on this connection
+    const run = this.chain.then(() => this.runUpsert(rows));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runUpsert(rows: readonly (readonly unknown[])[]): Promise<void> {
+    if (this.closed) throw closedError();
+    if (rows.length === 0) return;
+    if (!this.appender) this.appender = await this.conn.createAppender(this.staging, 'main', 'temp');
+    const ap = this.appender;
+    await this.conn.run('BEGIN TRANSACTION');
+    try {
+      for (const row of rows) {
+        for (let i = 0; i < this.writers.length; i++) {
+          const v = row[i];
+          if (v === null || v === undefined) ap.appendNull();
+          else this.writers[i](ap, v);
+        }
+        ap.endRow();
+      }
+      ap.flushSync();
+      await this.conn.run(this.merge);
+      await this.conn.run(`DELETE FROM ${quoteIdentifier(this.staging)}`);
+      await this.conn.run('COMMIT');
+    } catch (e) {
+      try {
+        ap.clear();
+      } catch {
+        // appender already invalid
+      }
+      try {
+        await this.conn.run('ROLLBACK');
+      } catch {
+        // the failed statement already ended the transaction
+      }
+      this.dropAppender();
+      throw new AnalyticsError('InternalFailureException', `writing ${rows.length} rows to ${this.staging.replace(/_staging$/, '')} failed: ${messageOf(e)}`, { cause: e });
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.dropAppender();
+    try {
+      this.conn.closeSync();
+    } finally {
+      this.onClose(this);
+    }
+  }
+
+  private dropAppender(): void {
+    const ap = this.appender;
+    this.appender = null;
+    try {
+      ap?.closeSync();
+    } catch {
+      // an earlier failure was already reported
+    }
   }
 }
 

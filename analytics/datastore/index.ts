@@ -4,7 +4,7 @@
 
 import type { DatastoreDefinition } from '../types.js';
 import { AnalyticsError } from '../errors.js';
-import type { DuckEngine, EngineOptions, QueryColumn, TableSink } from './duckdb.js';
+import type { DuckEngine, EngineOptions, KeyedTable, KeyedTableSpec, QueryColumn, TableSink } from './duckdb.js';
 import { openEngine } from './duckdb.js';
 import type { Column } from './schema.js';
 import { DT_COLUMN, TableSchema } from './schema.js';
@@ -17,7 +17,7 @@ import type { DatastoreWriter, WriterOptions } from './writer.js';
 import { BatchingWriter } from './writer.js';
 
 export type { DatastoreWriter, CommitListener, WriterOptions } from './writer.js';
-export type { QueryColumn, SourceOffset } from './duckdb.js';
+export type { QueryColumn, SourceOffset, KeyedTable, KeyedTableSpec } from './duckdb.js';
 export type { ExportRange, ExportResult } from './export.js';
 export { OFFSETS_TABLE } from './duckdb.js';
 
@@ -71,6 +71,8 @@ export interface Database {
    * days) as hive-partitioned Parquet under exportDirectory (export.ts). One export per datastore
    * at a time; a second waits. */
   exportDatastore(datastoreName: string, range?: ExportRange): Promise<ExportResult>;
+  /** Extra: a keyed table of our own outside the datastores' schema (alerts); closed with the database. */
+  openKeyedTable(spec: KeyedTableSpec): Promise<KeyedTable>;
   /** Flush every writer, then close connections and the instance. */
   close(): Promise<void>;
 }
@@ -222,6 +224,11 @@ class DuckDatabase implements Database {
 
   listDatastores(): string[] {
     return [...this.stores.values()].map((s) => s.name).sort();
+  }
+
+  openKeyedTable(spec: KeyedTableSpec): Promise<KeyedTable> {
+    this.assertOpen();
+    return this.engine.openKeyedTable(spec);
   }
 
   close(): Promise<void> {

@@ -70,6 +70,10 @@ export interface ActivityCounters {
   invocationErrors?: number;
   /** lambda: invocations stopped at the time limit */
   timeouts?: number;
+  /** detectAnomalies: points that scored at or above the threshold */
+  anomalies?: number;
+  /** detectAnomalies: device series evicted to make room for a new device */
+  seriesEvicted?: number;
 }
 
 export interface CompiledPipeline {
@@ -173,6 +177,8 @@ export function compilePipeline(def: PipelineDefinition, opts: CompileOptions = 
       const step = compileTransform(n.type, n.body, {
         onUndefined: () => c.undefinedResults++,
         onLookupMiss: () => (c.lookupMisses = (c.lookupMisses ?? 0) + 1),
+        onAnomaly: () => (c.anomalies = (c.anomalies ?? 0) + 1),
+        onSeriesEvicted: () => (c.seriesEvicted = (c.seriesEvicted ?? 0) + 1),
         enrich: opts.enrich,
       });
       segment.push({ step, c });
@@ -242,6 +248,7 @@ function newCounters(type: ActivityType): ActivityCounters {
   const c: ActivityCounters = { type, in: 0, out: 0, dropped: 0, errors: 0, undefinedResults: 0 };
   if (type === 'deviceRegistryEnrich' || type === 'deviceShadowEnrich') c.lookupMisses = 0;
   if (type === 'lambda') Object.assign(c, { invocations: 0, invocationErrors: 0, timeouts: 0 });
+  if (type === 'detectAnomalies') Object.assign(c, { anomalies: 0, seriesEvicted: 0 });
   return c;
 }
 

@@ -14,6 +14,7 @@ import { BrokerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { LIFECYCLE_PREFIX } from './lifecycle.js';
 import { noteDelivery } from './redelivery.js';
+import { isAlertTopic } from '../alert-topic.js';
 
 export interface IngestCounters {
   received: number;
@@ -82,6 +83,10 @@ export function createIngest(rules: RuleHandler, maxPayloadBytes: number, log: L
       if (packet.topic.startsWith(LIFECYCLE_PREFIX)) {
         counters.reserved++;
         return Promise.reject(new BrokerError('ReservedTopic', `client ${clientId} may not publish to ${packet.topic}: only the broker publishes lifecycle events`));
+      }
+      if (isAlertTopic(packet.topic)) {
+        counters.reserved++;
+        return Promise.reject(new BrokerError('ReservedTopic', `client ${clientId} may not publish to ${packet.topic}: only the broker publishes alerts`));
       }
       if (payload.length > maxPayloadBytes) {
         counters.oversized++;

@@ -4,12 +4,14 @@
 import type { ActivityStep, Members } from './common.js';
 import type { MathActivityHooks } from './math.js';
 import type { EnrichLookups } from './enrich.js';
+import type { DetectAnomaliesHooks } from './detectAnomalies.js';
 import { compileFilterActivity } from './filter.js';
 import { compileMathActivity } from './math.js';
 import { compileAddAttributesActivity } from './addAttributes.js';
 import { compileRemoveAttributesActivity } from './removeAttributes.js';
 import { compileSelectAttributesActivity } from './selectAttributes.js';
 import { compileEnrichActivity } from './enrich.js';
+import { compileDetectAnomaliesActivity } from './detectAnomalies.js';
 import { invalidRequest } from '../../errors.js';
 
 export const TRANSFORM_TYPES = [
@@ -20,6 +22,7 @@ export const TRANSFORM_TYPES = [
   'selectAttributes',
   'deviceRegistryEnrich',
   'deviceShadowEnrich',
+  'detectAnomalies', // our extension (issue 6)
 ] as const;
 export const ENDPOINT_TYPES = ['channel', 'datastore'] as const;
 export const BATCH_TYPES = ['lambda'] as const;
@@ -28,7 +31,7 @@ export type TransformType = (typeof TRANSFORM_TYPES)[number];
 export type ActivityType = TransformType | (typeof ENDPOINT_TYPES)[number] | (typeof BATCH_TYPES)[number];
 
 /** What a transform may need besides its members: counter hooks and the injected lookups. */
-export interface TransformHooks extends MathActivityHooks {
+export interface TransformHooks extends MathActivityHooks, DetectAnomaliesHooks {
   /** enrich activities: the message named no thing, or the thing/shadow does not exist */
   onLookupMiss?: () => void;
   enrich?: EnrichLookups;
@@ -78,5 +81,7 @@ export function compileTransform(type: TransformType, body: Members, hooks: Tran
     case 'deviceRegistryEnrich':
     case 'deviceShadowEnrich':
       return compileEnrichActivity(type, body, hooks.enrich, hooks.onLookupMiss);
+    case 'detectAnomalies':
+      return compileDetectAnomaliesActivity(body, hooks);
   }
 }

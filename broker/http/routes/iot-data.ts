@@ -13,6 +13,7 @@
 import { BrokerError } from '../../errors.js';
 import type { ShadowService } from '../../shadows/index.js';
 import type { Http } from '../server.js';
+import { isAlertTopic } from '../../alert-topic.js';
 
 export interface IotDataOptions {
   /** the broker's publish; the message then goes through the rules like any publish */
@@ -107,5 +108,6 @@ function publishTopic(topic: string): string {
   }
   if (topic.startsWith('$SYS')) throw new BrokerError('ReservedTopic', `may not publish to ${topic}: $SYS topics are reserved`);
   if (topic.startsWith('$aws/events/')) throw new BrokerError('ReservedTopic', `may not publish to ${topic}: only the broker publishes lifecycle events`);
+  if (isAlertTopic(topic)) throw new BrokerError('ReservedTopic', `may not publish to ${topic}: only the broker publishes alerts`);
   return topic;
 }

@@ -42,6 +42,15 @@ describe('the ingest seam', () => {
     await expect(ingest.fromDevice('c1', { topic: '$SYS/x', payload: Buffer.alloc(1) })).rejects.toMatchObject({ code: 'ReservedTopic' });
   });
 
+  it('refuses device publishes on the alert topics, which only the broker publishes, and nothing else under iotcore/', async () => {
+    const handled: string[] = [];
+    const ingest = createIngest(rulesThat((m) => (handled.push(m.topic), Promise.resolve())), 1024, silent);
+    await expect(ingest.fromDevice('c1', { topic: 'iotcore/alerts/monitor/dev-1', payload: Buffer.from('{}') })).rejects.toMatchObject({ code: 'ReservedTopic', message: expect.stringContaining('only the broker publishes alerts') });
+    await expect(ingest.fromDevice('c1', { topic: 'iotcore/alerts', payload: Buffer.from('{}') })).rejects.toMatchObject({ code: 'ReservedTopic' });
+    await ingest.fromDevice('c1', { topic: 'iotcore/alertsx', payload: Buffer.from('{}') });
+    expect(handled).toEqual(['iotcore/alertsx']);
+  });
+
   it('turns a failed action into IngestFailed so the message is not acknowledged', async () => {
     const ingest = createIngest(rulesThat(() => Promise.reject(new Error('disk full'))), 1024, silent);
     await expect(ingest.fromDevice('c1', { topic: 't', payload: Buffer.alloc(1) })).rejects.toMatchObject({

@@ -1,0 +1,113 @@
+import { likelihoodDetector } from '../../../../analytics/anomaly/detectors/likelihood.js';
+import { DEFAULT_DETECTOR_NAME } from '../../../../analytics/anomaly/registry.js';
+import { AnalyticsError } from '../../../../analytics/errors.js';
+
+const STEP = 60_000;
+
+/** A daily-ish sine with deterministic noise: what the detector should find familiar. */
+function normalSeries(n: number, seed = 7): number[] {
+  let s = seed;
+  const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return Array.from({ length: n }, (_, i) => 50 + 10 * Math.sin((2 * Math.PI * i) / 288) + (rand() - 0.5) * 2);
+}
+
+function scoreAll(values: number[], params?: Record<string, unknown>): number[] {
+  const d = likelihoodDetector.create(params);
+  return values.map((v, i) => d.update(v, i * STEP));
+}
+
+/** Every typed array reachable from the detector (its own and its contextual part's). */
+function typedArrays(d: object): ArrayBufferView[] {
+  const out: ArrayBufferView[] = [];
+  for (const v of Object.values(d as Record<string, unknown>)) {
+    if (ArrayBuffer.isView(v)) out.push(v);
+    else if (typeof v === 'object' && v !== null) out.push(...typedArrays(v));
+  }
+  return out;
+}
+
+describe('likelihood detector (the default)', () => {
+  test('is the default detector', () => {
+    expect(DEFAULT_DETECTOR_NAME).toBe('likelihood');
+  });
+
+  test('every score lies in [0, 1], and NaN or infinite values score 0', () => {
+    const values = normalSeries(5000);
+    values[3000] = 1e9;
+    values[3100] = NaN;
+    values[3200] = -Infinity;
+    const scores = scoreAll(values);
+    for (const s of scores) expect(s >= 0 && s <= 1).toBe(true);
+    expect(scores[3100]).toBe(0);
+    expect(scores[3200]).toBe(0);
+  });
+
+  test('a score depends only on the points before it (no look-ahead)', () => {
+    const values = normalSeries(4000);
+    values[2500] += 40;
+    const full = scoreAll(values);
+    for (const cut of [100, 2500, 3333]) {
+      expect(scoreAll(values.slice(0, cut))).toEqual(full.slice(0, cut));
+    }
+  });
+
+  test('its state does not grow with the stream: same typed arrays, same sizes, same fields after 200,000 points', () => {
+    const d = likelihoodDetector.create();
+    d.update(1, 0);
+    const before = typedArrays(d).map((a) => [a, a.byteLength] as const);
+    const keys = Object.keys(d as object).length;
+    const values = normalSeries(200_000);
+    for (let i = 0; i < values.length; i++) d.update(values[i], i * STEP);
+    const after = typedArrays(d);
+    expect(after).toHaveLength(before.length);
+    before.forEach(([a, len], i) => {
+      expect(after[i]).toBe(a);
+      expect(after[i].byteLength).toBe(len);
+    });
+    expect(Object.keys(d as object).length).toBe(keys);
+  });
+
+  test('a spike in a familiar pattern scores at least the anomaly threshold, the pattern around it does not', () => {
+    const values = normalSeries(6000);
+    values[5000] += 60;
+    const scores = scoreAll(values);
+    expect(scores[5000]).toBeGreaterThanOrEqual(0.5);
+    expect(Math.max(...scores.slice(3000, 4990))).toBeLessThan(0.5);
+  });
+
+  test('a level shift fires once near its start and then rests instead of firing on every point', () => {
+    const values = normalSeries(8000).map((v, i) => (i >= 5000 ? v + 40 : v));
+    const scores = scoreAll(values);
+    const fired = scores.map((s, i) => (s >= 0.5 ? i : -1)).filter((i) => i >= 3000);
+    expect(fired.length).toBeGreaterThan(0);
+    expect(fired[0]).toBeGreaterThanOrEqual(5000);
+    expect(fired[0]).toBeLessThan(5010);
+    expect(fired.filter((i) => i < 5200)).toHaveLength(1);
+  });
+
+  test('nothing scores above 0 during the warmup', () => {
+    const values = normalSeries(300);
+    values[50] += 100;
+    expect(Math.max(...scoreAll(values, { warmup: 200 }).slice(0, 200))).toBe(0);
+  });
+
+  test.each([
+    [{ alpha: 0 }, 'alpha'],
+    [{ shortAlpha: 1.5 }, 'shortAlpha'],
+    [{ z0: -1 }, 'z0'],
+    [{ fireScore: 0 }, 'fireScore'],
+    [{ restPeriod: 1.5 }, 'restPeriod'],
+    [{ warmup: 'soon' }, 'warmup'],
+    [{ bogus: 1 }, 'bogus'],
+  ])('invalid parameters %j are refused with InvalidRequestException naming %s', (params, name) => {
+    let caught: unknown;
+    try {
+      likelihoodDetector.create(params);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(AnalyticsError);
+    expect((caught as AnalyticsError).code).toBe('InvalidRequestException');
+    expect((caught as AnalyticsError).message).toContain(name);
+  });
+});
