@@ -134,15 +134,18 @@ interface AnomalyState extends AlertState {
   detector: Detector;
 }
 
-/** Scores `attribute` per device; a score at or above the threshold raises (each such point
- * updates the open alert with its value and score), `clearAfter` points below it clear. */
-export function anomalyMonitor(spec: ResolvedDetectorResource, sink: () => AlertSink | undefined): Monitor {
-  const c = newCounters();
-  const make = spec.make!;
-  const series = new SeriesMap<AnomalyState>(spec.maxDevices, () => ({ detector: make(), active: undefined, ok: 0 }));
-  const alerter = new Alerter(spec, sink, c, spec.attribute, 'anomaly');
+/**
+ * A monitor of one numeric attribute: reads each row's value, device and time once, skips rows
+ * without a finite value (counted) and hands every point to `onPoint` with its device's state.
+ */
+export function pointMonitor<S extends AlertState>(
+  spec: ResolvedDetectorResource,
+  c: MonitorCounters,
+  series: SeriesMap<S>,
+  alerter: Alerter,
+  onPoint: (st: S, device: string, value: number, at: number) => void,
+): Monitor {
   const read = rowReader(spec);
-  const { threshold, clearAfter, attribute } = spec;
   return {
     spec,
     onRows(rows, committedAt) {
@@ -155,15 +158,7 @@ export function anomalyMonitor(spec: ResolvedDetectorResource, sink: () => Alert
         }
         c.points++;
         const device = read.device(row);
-        const st = series.get(device);
-        const at = read.time(row, committedAt);
-        const score = st.detector.update(v, at);
-        if (score >= threshold) {
-          c.anomalies++;
-          alerter.raise(st, device, at, `${attribute} = ${v} scored ${score.toFixed(3)} (threshold ${threshold})`, v, score);
-        } else {
-          alerter.normal(st, device, at, clearAfter);
-        }
+        onPoint(series.get(device), device, v, read.time(row, committedAt));
       }
     },
     check() {},
@@ -172,4 +167,23 @@ export function anomalyMonitor(spec: ResolvedDetectorResource, sink: () => Alert
     },
     counters: () => ({ ...c, devices: series.size, evictedDevices: series.evicted }),
   };
+}
+
+/** Scores `attribute` per device; a score at or above the threshold raises (each such point
+ * updates the open alert with its value and score), `clearAfter` points below it clear. */
+export function anomalyMonitor(spec: ResolvedDetectorResource, sink: () => AlertSink | undefined): Monitor {
+  const c = newCounters();
+  const make = spec.make!;
+  const series = new SeriesMap<AnomalyState>(spec.maxDevices, () => ({ detector: make(), active: undefined, ok: 0 }));
+  const alerter = new Alerter(spec, sink, c, spec.attribute, 'anomaly');
+  const { threshold, clearAfter, attribute } = spec;
+  return pointMonitor(spec, c, series, alerter, (st, device, v, at) => {
+    const score = st.detector.update(v, at);
+    if (score >= threshold) {
+      c.anomalies++;
+      alerter.raise(st, device, at, `${attribute} = ${v} scored ${score.toFixed(3)} (threshold ${threshold})`, v, score);
+    } else {
+      alerter.normal(st, device, at, clearAfter);
+    }
+  });
 }

@@ -11,7 +11,7 @@
 // Times are the rows' ingestion times (`__dt`), on the same clock as the timer's `now`.
 import type { AlertSink } from './alert.js';
 import type { AlertState, Monitor } from './monitors.js';
-import { Alerter, newCounters, rowReader } from './monitors.js';
+import { Alerter, newCounters, pointMonitor, rowReader } from './monitors.js';
 import type { ResolvedDetectorResource } from './resource-definition.js';
 import { SeriesMap } from './series.js';
 
@@ -132,78 +132,36 @@ function flatlineMonitor(spec: ResolvedDetectorResource, sink: Sink): Monitor {
   const c = newCounters();
   const series = new SeriesMap<FlatlineState>(spec.maxDevices, () => ({ value: Number.NaN, run: 0, active: undefined, ok: 0 }));
   const alerter = new Alerter(spec, sink, c, spec.attribute, 'flatline');
-  const read = rowReader(spec);
   const { points, tolerance, attribute } = spec;
-  return {
-    spec,
-    onRows(rows, committedAt) {
-      for (const row of rows) {
-        c.rows++;
-        const v = read.value(row);
-        if (v === undefined) {
-          c.skippedRows++;
-          continue;
-        }
-        c.points++;
-        const device = read.device(row);
-        const st = series.get(device);
-        const at = read.time(row, committedAt);
-        if (Math.abs(v - st.value) <= tolerance) {
-          st.run++;
-        } else {
-          st.value = v;
-          st.run = 1;
-        }
-        if (st.run < points) {
-          // a changed value ends a flatline at once; the first rows of a device clear a stale alert
-          if (st.run === 1) alerter.normal(st, device, at, 1);
-        } else if (st.run === points) {
-          c.anomalies++;
-          alerter.raise(st, device, at, `${attribute} stuck at ${st.value} for ${st.run} rows`, v);
-        }
-      }
-    },
-    check() {},
-    resolveAll(at) {
-      alerter.clearAll(series.entries(), at);
-    },
-    counters: () => ({ ...c, devices: series.size, evictedDevices: series.evicted }),
-  };
+  return pointMonitor(spec, c, series, alerter, (st, device, v, at) => {
+    if (Math.abs(v - st.value) <= tolerance) {
+      st.run++;
+    } else {
+      st.value = v;
+      st.run = 1;
+    }
+    if (st.run < points) {
+      // a changed value ends a flatline at once; the first rows of a device clear a stale alert
+      if (st.run === 1) alerter.normal(st, device, at, 1);
+    } else if (st.run === points) {
+      c.anomalies++;
+      alerter.raise(st, device, at, `${attribute} stuck at ${st.value} for ${st.run} rows`, v);
+    }
+  });
 }
 
 function rangeMonitor(spec: ResolvedDetectorResource, sink: Sink): Monitor {
   const c = newCounters();
   const series = new SeriesMap<AlertState>(spec.maxDevices, () => ({ active: undefined, ok: 0 }));
   const alerter = new Alerter(spec, sink, c, spec.attribute, 'outOfRange');
-  const read = rowReader(spec);
   const { min, max, clearAfter, attribute } = spec;
   const bounds = `${Number.isFinite(min) ? min : '-∞'}..${Number.isFinite(max) ? max : '∞'}`;
-  return {
-    spec,
-    onRows(rows, committedAt) {
-      for (const row of rows) {
-        c.rows++;
-        const v = read.value(row);
-        if (v === undefined) {
-          c.skippedRows++;
-          continue;
-        }
-        c.points++;
-        const device = read.device(row);
-        const st = series.get(device);
-        const at = read.time(row, committedAt);
-        if (v < min || v > max) {
-          c.anomalies++;
-          alerter.raise(st, device, at, `${attribute} = ${v} outside ${bounds}`, v);
-        } else {
-          alerter.normal(st, device, at, clearAfter);
-        }
-      }
-    },
-    check() {},
-    resolveAll(at) {
-      alerter.clearAll(series.entries(), at);
-    },
-    counters: () => ({ ...c, devices: series.size, evictedDevices: series.evicted }),
-  };
+  return pointMonitor(spec, c, series, alerter, (st, device, v, at) => {
+    if (v < min || v > max) {
+      c.anomalies++;
+      alerter.raise(st, device, at, `${attribute} = ${v} outside ${bounds}`, v);
+    } else {
+      alerter.normal(st, device, at, clearAfter);
+    }
+  });
 }
