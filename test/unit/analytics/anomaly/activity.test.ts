@@ -152,6 +152,5 @@ describe("a detector's own threshold", () => {
       expect(checkThreshold(undefined, 'test', resolved.threshold)).toBe(factory.threshold);
       expect(checkThreshold(0.3, 'test', resolved.threshold)).toBe(0.3);
     }
-    expect(resolveDetector('likelihood', undefined, 'test').threshold).toBe(0.99);
   });
 });

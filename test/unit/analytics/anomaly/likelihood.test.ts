@@ -11,6 +11,19 @@ function normalSeries(n: number, seed = 7): number[] {
   return Array.from({ length: n }, (_, i) => 50 + 10 * Math.sin((2 * Math.PI * i) / 288) + (rand() - 0.5) * 2);
 }
 
+/** 300 readings of a slowly wandering temperature (AR(1) noise, 0.01 °C resolution), then one +15 °C above it. */
+function quietSensorWithSpike(): number[] {
+  let s = 11;
+  const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  let drift = 0;
+  const values = Array.from({ length: 301 }, () => {
+    drift = 0.9 * drift + 0.1 * (rand() + rand() + rand() - 1.5) * 2;
+    return Math.round((21 + drift) * 100) / 100;
+  });
+  values[300] += 15;
+  return values;
+}
+
 function scoreAll(values: number[], params?: Record<string, unknown>): number[] {
   const d = likelihoodDetector.create(params);
   return values.map((v, i) => d.update(v, i * STEP));
@@ -75,6 +88,18 @@ describe('likelihood detector (the default)', () => {
     expect(Math.max(...scores.slice(3000, 4990))).toBeLessThan(0.5);
   });
 
+  test('a single extreme point on a quiet sensor fires at its own threshold on that point, the points before it do not', () => {
+    const values = quietSensorWithSpike();
+    const scores = scoreAll(values);
+    expect(scores[300]).toBeGreaterThanOrEqual(likelihoodDetector.threshold);
+    expect(Math.max(...scores.slice(0, 300))).toBeLessThan(likelihoodDetector.threshold);
+  });
+
+  test('without the extreme-value term (zExtreme 0) the same isolated point stays below the threshold', () => {
+    const values = quietSensorWithSpike();
+    expect(scoreAll(values, { zExtreme: 0 })[300]).toBeLessThan(likelihoodDetector.threshold);
+  });
+
   test('a level shift fires once near its start and then rests instead of firing on every point', () => {
     const values = normalSeries(8000).map((v, i) => (i >= 5000 ? v + 40 : v));
     const scores = scoreAll(values);
@@ -95,6 +120,7 @@ describe('likelihood detector (the default)', () => {
     [{ alpha: 0 }, 'alpha'],
     [{ shortAlpha: 1.5 }, 'shortAlpha'],
     [{ z0: -1 }, 'z0'],
+    [{ zExtreme: -1 }, 'zExtreme'],
     [{ fireScore: 0 }, 'fireScore'],
     [{ restPeriod: 1.5 }, 'restPeriod'],
     [{ warmup: 'soon' }, 'warmup'],
