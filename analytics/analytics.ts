@@ -67,7 +67,7 @@ import type { PageRequest } from './paging.js';
 import { paginate } from './paging.js';
 import type { AlertCounters, AlertStore, AlertStoreOptions } from './anomaly/alerts.js';
 import { openAlertStore } from './anomaly/alerts.js';
-import { DetectorResources } from './anomaly/detector-resources.js';
+import { DetectorResources, type DetectorDescription } from './anomaly/detector-resources.js';
 import type { StoredDefinitions } from './definitions.js';
 import { DefinitionsFile, emptyDefinitions, loadDefinitions } from './definitions.js';
 
@@ -122,6 +122,8 @@ export interface AnalyticsCounters {
   restoreErrors: number;
   /** the alert store: raised, updated, acknowledged, cleared, dropped, open, writes */
   alerts: AlertCounters;
+  /** per detector resource: rows, points scored, anomalies, alerts raised, devices tracked, ... */
+  detectors: Record<string, DetectorDescription['counters']>;
 }
 
 export interface RunPipelineActivityResult {
@@ -859,7 +861,9 @@ class AnalyticsService extends EventEmitter implements Analytics {
         // closed database: no writer counters to report
       }
     }
-    return { channels, pipelines, datastores, restoreErrors: this.restoreErrors, alerts: this.alerts.counters() };
+    const detectors: AnalyticsCounters['detectors'] = {};
+    for (const d of this.detectors.list()) detectors[d.definition.detectorName] = d.counters;
+    return { channels, pipelines, datastores, restoreErrors: this.restoreErrors, alerts: this.alerts.counters(), detectors };
   }
 
   /** Everything archived before the call is processed and committed (or failed and counted). */

@@ -44,6 +44,11 @@ describe('an injected anomaly raises an alert', () => {
     expect(stored.items).toEqual([expect.objectContaining({ source: 'temperature_spikes', value: opened.value })]);
     await eventually(async () => events.find((e) => e.eventType === 'cleared' && e.deviceId === 'hot-2'), 10_000, 'the alert to clear');
     expect(events.filter((e) => e.deviceId !== 'hot-2')).toEqual([]);
+    // the detector resource's counters are on /metrics too
+    const metrics = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
+    const anomalies = /iotcore_analytics\{path="detectors\/temperature_spikes",counter="anomalies"\} (\d+)/.exec(metrics);
+    expect(Number(anomalies?.[1])).toBeGreaterThanOrEqual(1);
+    expect(metrics).toMatch(/iotcore_analytics\{path="detectors\/temperature_spikes",counter="devices"\} 3\b/);
     await watcher.endAsync();
   }, 60_000);
 });
