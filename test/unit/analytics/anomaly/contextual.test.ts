@@ -1,40 +1,12 @@
 import { contextualDetector } from '../../../../analytics/anomaly/detectors/contextual.js';
 import { AnalyticsError } from '../../../../analytics/errors.js';
+import { detectorContractTests, normalSeries, scoreAll as scoreWith, STEP } from '../../../helpers/detector-contract.js';
 
-const STEP = 60_000;
 
-/** A daily-ish sine with deterministic noise: what the detector should find familiar. */
-function normalSeries(n: number, seed = 7): number[] {
-  let s = seed;
-  const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  return Array.from({ length: n }, (_, i) => 50 + 10 * Math.sin((2 * Math.PI * i) / 288) + (rand() - 0.5) * 2);
-}
-
-function scoreAll(values: number[], params?: Record<string, unknown>): number[] {
-  const d = contextualDetector.create(params);
-  return values.map((v, i) => d.update(v, i * STEP));
-}
+const scoreAll = (values: number[], params?: Record<string, unknown>): number[] => scoreWith(contextualDetector, values, params);
 
 describe('contextual detector', () => {
-  test('every score lies in [0, 1], and NaN or infinite values score 0', () => {
-    const values = normalSeries(5000);
-    values[3000] = 1e9;
-    values[3100] = NaN;
-    values[3200] = -Infinity;
-    const scores = scoreAll(values);
-    for (const s of scores) expect(s >= 0 && s <= 1).toBe(true);
-    expect(scores[3100]).toBe(0);
-    expect(scores[3200]).toBe(0);
-  });
-
-  test('a score depends only on the points before it (no look-ahead)', () => {
-    const values = normalSeries(4000);
-    values[2500] += 40;
-    const full = scoreAll(values);
-    for (const cut of [100, 2500, 3333]) {
-      expect(scoreAll(values.slice(0, cut))).toEqual(full.slice(0, cut));
-    }
-  });
+  detectorContractTests(contextualDetector);
 
   test('its state does not grow with the stream: same typed arrays, same sizes after 200,000 points', () => {
     const d = contextualDetector.create({ tableSize: 1024, order: 4 });
