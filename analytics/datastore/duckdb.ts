@@ -481,17 +481,56 @@ async function runDdl(conn: DuckDBConnection, sql: string): Promise<void> {
 }
 
 /** Appends through DuckDB's appender (hundreds of thousands of rows/s vs ~1.5k for INSERTs). */
-class Sink implements TableSink {
-  private appender: DuckDBAppender | null = null;
-  private writers: AppendValue[] = [];
-  private writersFor = -1; // column count the writers were compiled for (columns only grow)
-  private closed = false;
+/**
+ * A connection of our own that writes through one appender at a time (a datastore's sink, a keyed
+ * table): closing drops the appender, then the connection, and tells the engine it is gone.
+ */
+abstract class AppendingConnection {
+  protected appender: DuckDBAppender | null = null;
+  protected closed = false;
 
   constructor(
-    private readonly conn: DuckDBConnection,
-    private readonly table: string,
-    private readonly onClose: (s: Sink) => void,
+    protected readonly conn: DuckDBConnection,
+    private readonly onClosed: () => void,
   ) {}
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.dropAppender();
+    try {
+      this.conn.closeSync();
+    } finally {
+      this.onClosed();
+    }
+  }
+
+  protected dropAppender(): void {
+    const ap = this.appender;
+    this.appender = null;
+    try {
+      ap?.closeSync();
+    } catch {
+      // closing flushes; an error here means an earlier flush already failed and was reported
+    }
+  }
+
+  protected assertOpen(): void {
+    if (this.closed) throw closedError();
+  }
+}
+
+class Sink extends AppendingConnection implements TableSink {
+  private writers: AppendValue[] = [];
+  private writersFor = -1; // column count the writers were compiled for (columns only grow)
+
+  constructor(
+    conn: DuckDBConnection,
+    private readonly table: string,
+    onClose: (s: Sink) => void,
+  ) {
+    super(conn, () => onClose(this));
+  }
 
   async addColumns(columns: readonly Column[]): Promise<void> {
     this.assertOpen();
@@ -554,48 +593,22 @@ class Sink implements TableSink {
     }
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.dropAppender();
-    try {
-      this.conn.closeSync();
-    } finally {
-      this.onClose(this);
-    }
-  }
-
-  private dropAppender(): void {
-    const ap = this.appender;
-    this.appender = null;
-    if (!ap) return;
-    try {
-      ap.closeSync();
-    } catch {
-      // closing flushes; an error here means an earlier flush already failed and was reported
-    }
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw closedError();
-  }
 }
 
 /** A keyed table of our own: appender into a TEMP staging table, merged by key per batch. */
-class Keyed implements KeyedTable {
-  private appender: DuckDBAppender | null = null;
+class Keyed extends AppendingConnection implements KeyedTable {
   private readonly writers: AppendValue[];
   private readonly merge: string;
   private readonly staging: string;
   private chain: Promise<void> = Promise.resolve();
-  private closed = false;
 
   constructor(
-    private readonly conn: DuckDBConnection,
+    conn: DuckDBConnection,
     spec: KeyedTableSpec,
     readonly select: KeyedTable['select'],
-    private readonly onClose: (k: Keyed) => void,
+    onClose: (k: Keyed) => void,
   ) {
+    super(conn, () => onClose(this));
     this.staging = `${spec.table}_staging`;
     this.writers = spec.columns.map((c) => appendValueFor(c.type));
     const sets = spec.columns.filter((c) => c.name !== spec.key).map((c) => `${quoteIdentifier(c.name)} = excluded.${quoteIdentifier(c.name)}`);
@@ -644,26 +657,6 @@ class Keyed implements KeyedTable {
     }
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.dropAppender();
-    try {
-      this.conn.closeSync();
-    } finally {
-      this.onClose(this);
-    }
-  }
-
-  private dropAppender(): void {
-    const ap = this.appender;
-    this.appender = null;
-    try {
-      ap?.closeSync();
-    } catch {
-      // an earlier failure was already reported
-    }
-  }
 }
 
 type AppendValue = (ap: DuckDBAppender, v: unknown) => void;
