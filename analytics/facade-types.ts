@@ -50,7 +50,7 @@ export interface AnalyticsOptions {
   /** region and account named in the resource ARNs (the broker's settings; defaults us-east-1, 000000000000) */
   region?: string;
   accountId?: string;
-  /** how often datastore retention runs (default 1 h; also once at open). Channels sweep themselves (channel.retentionCheckMs). */
+  /** how often datastore and alert retention run (default 1 h; also once at open). Channels sweep themselves (channel.retentionCheckMs). */
   retentionCheckMs?: number;
   /** clock for retention and timestamps (tests); channels use it too unless channel.now is set */
   now?: () => number;
@@ -59,7 +59,7 @@ export interface AnalyticsOptions {
   enrich?: EnrichLookups;
   /** lambda activities: functions directory (default `<dataDir>/functions`), time limit, queue, memory */
   lambda?: Partial<LambdaHostOptions>;
-  /** the alert store: open-alert cap, write batching (anomaly/alerts.ts) */
+  /** the alert store: open-alert cap, write batching, retentionDays of cleared alerts (default 90) (anomaly/alerts.ts) */
   alerts?: AlertStoreOptions;
 }
 
@@ -156,7 +156,8 @@ export interface Analytics extends EventEmitter {
   listTagsForResource(arn: string): Tag[];
   putLoggingOptions(options: LoggingOptions): Promise<void>;
   getLoggingOptions(): LoggingOptions | undefined;
-  /** Runs retention now: channel day partitions and datastore rows older than numberOfDays. */
+  /** Runs retention now: channel day partitions, datastore rows older than numberOfDays and
+   * alerts cleared more than the alert store's retentionDays ago. */
   sweepRetention(): Promise<void>;
   /** Our extension: the datastore's rows of whole UTC days as hive-partitioned Parquet under
    * <dataDir>/exports/<datastore>/ (datastore/export.ts). */

@@ -9,6 +9,9 @@
 // for it have settled. The watermark matters for pipelines whose rows are all filtered out: they
 // commit nothing, so without it they would re-read the archive from their start on every open.
 // A pipeline with no offset (an archive from before offsets) resumes after the watermark alone.
+//
+// A deleted pipeline's offsets are deleted at the next open (forgetDeletedPipelines), not by
+// DeletePipeline: its in-flight rows may still commit, with their offset, after it is gone.
 import type { Database, DatastoreWriter } from './datastore/index.js';
 import { OFFSETS_TABLE } from './datastore/index.js';
 
@@ -22,6 +25,36 @@ export async function readCommittedOffsets(db: Database): Promise<CommittedOffse
   const m = new Map<string, number>();
   for (const [pipeline, channel, seq] of r.rows) m.set(key(String(pipeline), String(channel)), Number(seq));
   return m;
+}
+
+/**
+ * Deletes the offsets of pipelines that are no longer defined (`isDefined` is asked about the
+ * definitions file, so a pipeline that merely failed to compile keeps its place). Run at open,
+ * before anything is processed: nothing can commit an offset for them any more. Returns how many
+ * pipeline names were forgotten.
+ */
+export async function forgetDeletedPipelines(db: Database, offsets: CommittedOffsets, isDefined: (pipelineName: string) => boolean): Promise<number> {
+  const gone = new Set<string>();
+  for (const k of offsets.keys()) {
+    const pipeline = k.slice(0, k.indexOf('\u0000'));
+    if (!isDefined(pipeline)) gone.add(pipeline);
+  }
+  if (gone.size === 0) return 0;
+  // Database.query is read-only and the writer only upserts offsets; the keyed-table statement
+  // path runs our own parameterised SQL (the table exists: the engine creates it at open).
+  const [schema, table] = OFFSETS_TABLE.split('.');
+  const t = await db.openKeyedTable({
+    schema,
+    table,
+    key: 'pipeline_name',
+    columns: [{ name: 'pipeline_name', type: 'VARCHAR' }, { name: 'channel_name', type: 'VARCHAR' }, { name: 'seq', type: 'BIGINT' }],
+  });
+  try {
+    for (const name of gone) await t.select(`DELETE FROM ${OFFSETS_TABLE} WHERE pipeline_name = $1 RETURNING seq`, [name], 0);
+  } finally {
+    t.close();
+  }
+  return gone.size;
 }
 
 /** The last seq the pipeline has done with: replay starts after it. */

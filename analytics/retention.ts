@@ -1,21 +1,38 @@
 // Retention of what the service stores: channel day partitions (each channel also sweeps itself,
-// channel.retentionCheckMs) and datastore rows older than the datastore's numberOfDays.
+// channel.retentionCheckMs), datastore rows older than the datastore's numberOfDays and alerts
+// cleared more than the alert store's retentionDays ago.
+import type { AlertStore } from './anomaly/alerts.js';
 import type { ServiceCore } from './service-context.js';
+
+/** The service's shared state plus the alert store, whose cleared alerts are swept too. */
+export type RetentionCore = ServiceCore & { readonly alerts: Pick<AlertStore, 'applyRetention'> };
 
 const DAY_MS = 86_400_000;
 
-export async function sweepRetention(core: ServiceCore): Promise<void> {
+export async function sweepRetention(core: RetentionCore): Promise<void> {
   core.assertOpen();
   for (const { channel } of core.channels.values()) await channel.applyRetention();
   await sweepDatastores(core);
+  await sweepAlerts(core);
 }
 
-/** Datastore retention: once now, then every `everyMs` (channels run their own sweep). */
-export function scheduleDatastoreSweeps(core: ServiceCore, everyMs: number): NodeJS.Timeout {
-  void sweepDatastores(core).catch(() => undefined);
-  const timer = setInterval(() => void sweepDatastores(core).catch(() => undefined), everyMs);
+/** Datastore and alert retention: once now, then every `everyMs` (channels run their own sweep).
+ * The two are independent: a failing datastore sweep does not keep old alerts. */
+export function scheduleRetentionSweeps(core: RetentionCore, everyMs: number): NodeJS.Timeout {
+  const sweep = (): void => {
+    void sweepDatastores(core).catch(() => undefined);
+    void sweepAlerts(core).catch(() => undefined);
+  };
+  sweep();
+  const timer = setInterval(sweep, everyMs);
   timer.unref();
   return timer;
+}
+
+/** Cleared alerts older than the store's retentionDays (counted by the store as retentionDeleted). */
+async function sweepAlerts(core: RetentionCore): Promise<void> {
+  if (core.closing) return;
+  await core.alerts.applyRetention();
 }
 
 /** Deletes rows whose `__dt` lies in a UTC day wholly older than numberOfDays, as the channel

@@ -14,7 +14,7 @@ import type { ArchivedMessage, ChannelDefinition, ChannelDescription, DatasetDef
 import type { BatchPutMessageErrorEntry } from './channels/index.js';
 import type { CompiledPipeline, LambdaHost } from './pipelines/index.js';
 import { createLambdaHost } from './pipelines/index.js';
-import { readCommittedOffsets, resumeAfter } from './progress.js';
+import { forgetDeletedPipelines, readCommittedOffsets, resumeAfter } from './progress.js';
 import { Reprocessing } from './pipelines/reprocessing.js';
 import type { Database, ExportRange, ExportResult } from './datastore/index.js';
 import { DatasetService } from './datasets/index.js';
@@ -32,7 +32,7 @@ import * as channelApi from './control-plane/channels.js';
 import * as datastoreApi from './control-plane/datastores.js';
 import * as pipelineApi from './control-plane/pipelines.js';
 import * as meta from './resource-meta.js';
-import { scheduleDatastoreSweeps, sweepRetention } from './retention.js';
+import { scheduleRetentionSweeps, sweepRetention } from './retention.js';
 import { runPipelineActivity } from './run-activity.js';
 
 // The ServiceCore members are public (the control-plane modules read them); outside analytics/
@@ -114,6 +114,7 @@ export class AnalyticsService extends EventEmitter implements Analytics, Service
     // Nothing acknowledged is lost, nothing is stored twice: each pipeline resumes after what it
     // has committed (progress.ts), once every pipeline is back.
     const offsets = await readCommittedOffsets(this.db);
+    await forgetDeletedPipelines(this.db, offsets, (name) => stored.pipelines[name] !== undefined);
     for (const [name, { channel, runner }] of this.channels) {
       let from = channel.lastSequence;
       for (const p of this.byChannel.get(name) ?? []) {
@@ -123,7 +124,7 @@ export class AnalyticsService extends EventEmitter implements Analytics, Service
       }
       if (channel.lastSequence > from) await runner.replay(channel.readAfter(from));
     }
-    this.retentionTimer = scheduleDatastoreSweeps(this, this.opts.retentionCheckMs ?? 3_600_000);
+    this.retentionTimer = scheduleRetentionSweeps(this, this.opts.retentionCheckMs ?? 3_600_000);
   }
 
   putChannel(def: ChannelDefinition, persist = true): Promise<void> {

@@ -117,6 +117,17 @@ export class AlertsTable {
     return (await this.table.select(sql, params, limit)).rows.map(fromRow);
   }
 
+  /**
+   * Deletes up to `limit` CLEARED alerts cleared before the cutoff (epoch ms); returns how many.
+   * The keyed table has no delete of its own, so this is our own fixed, parameterised DELETE ...
+   * RETURNING through its statement path (never user SQL); `limit` bounds the ids read back.
+   */
+  async deleteClearedBefore(cutoffMs: number, limit: number): Promise<number> {
+    const n = Math.floor(limit);
+    const sql = `DELETE FROM ${ALERTS_TABLE} WHERE id IN (SELECT id FROM ${ALERTS_TABLE} WHERE state = 'CLEARED' AND cleared_at < make_timestamp($1::BIGINT * 1000) LIMIT ${n}) RETURNING id`;
+    return (await this.table.select(sql, [Math.floor(cutoffMs)], n)).rows.length;
+  }
+
   close(): void {
     this.table.close();
   }

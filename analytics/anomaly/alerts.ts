@@ -12,7 +12,8 @@
 // nor duplicates them. Every change marks the alert dirty; dirty alerts are written in batches
 // (coalesced by id, flushed by count or delay) through alerts-table.ts, never one INSERT per
 // raise. Cleared alerts leave memory once their last state is written to DuckDB and are read
-// from there (list, get).
+// from there (list, get), until the analytics retention sweep deletes those cleared more than
+// `retentionDays` ago (applyRetention); open alerts are never deleted.
 import { randomUUID } from 'node:crypto';
 import { AnalyticsError, invalidRequest, notFound } from '../errors.js';
 import type { Database } from '../datastore/index.js';
@@ -53,6 +54,9 @@ export interface AlertStoreOptions {
   /** changed alerts waiting to be written (e.g. while DuckDB fails); beyond it a change of another
    * alert is not written (counted as writesDropped; its next change writes it). Default 20,000. */
   maxPendingWrites?: number;
+  /** cleared alerts are deleted by the retention sweep once cleared this many days ago (open ones
+   * never are); Infinity keeps them. Default 90. */
+  retentionDays?: number;
   now?: () => number;
 }
 
@@ -74,6 +78,8 @@ export interface AlertCounters {
   persisted: number;
   writeErrors: number;
   writesDropped: number;
+  /** cleared alerts deleted by the retention sweep (older than retentionDays) */
+  retentionDeleted: number;
 }
 
 export interface AlertStore extends AlertSink {
@@ -88,6 +94,9 @@ export interface AlertStore extends AlertSink {
   /** Every event, synchronously, in order; returns the unsubscribe function. */
   subscribe(listener: (e: AlertEvent) => void): () => void;
   counters(): AlertCounters;
+  /** Deletes the alerts cleared more than `retentionDays` ago (the analytics retention sweep
+   * calls it); returns how many. Open alerts are never deleted. */
+  applyRetention(): Promise<number>;
   /** Writes every pending change. */
   flush(): Promise<void>;
   /** Writes what is pending and stops; later raises are ignored. */
@@ -95,6 +104,7 @@ export interface AlertStore extends AlertSink {
 }
 
 export async function openAlertStore(db: Database, opts: AlertStoreOptions = {}): Promise<AlertStore> {
+  if (opts.retentionDays !== undefined && !(opts.retentionDays > 0)) throw invalidRequest(`alert retentionDays must be a positive number of days, got ${String(opts.retentionDays)}`);
   const table = await AlertsTable.open(db);
   const store = new Store(table, opts);
   try {
@@ -120,6 +130,10 @@ function cursorOf(key: string | undefined): ListCursor | undefined {
 
 const copy = (a: Alert): Alert => ({ ...a });
 
+const DAY_MS = 86_400_000;
+/** cleared alerts deleted per statement, so the ids read back stay bounded */
+const RETENTION_BATCH = 10_000;
+
 class Store implements AlertStore {
   /** open alerts by key and by id (the same objects) */
   private readonly byKey = new Map<string, Alert>();
@@ -127,11 +141,12 @@ class Store implements AlertStore {
   /** changed alerts not yet written, by id (latest state wins) */
   private pending = new Map<string, Alert>();
   private readonly listeners = new Set<(e: AlertEvent) => void>();
-  private readonly totals = { raised: 0, updated: 0, escalated: 0, acknowledged: 0, cleared: 0, dropped: 0, persisted: 0, writeErrors: 0, writesDropped: 0 };
+  private readonly totals = { raised: 0, updated: 0, escalated: 0, acknowledged: 0, cleared: 0, dropped: 0, persisted: 0, writeErrors: 0, writesDropped: 0, retentionDeleted: 0 };
   private readonly maxOpen: number;
   private readonly flushCount: number;
   private readonly flushDelayMs: number;
   private readonly maxPendingWrites: number;
+  private readonly retentionDays: number;
   private readonly now: () => number;
   private writing: Promise<void> = Promise.resolve();
   private writeQueued = false;
@@ -143,6 +158,7 @@ class Store implements AlertStore {
     this.flushCount = opts.flushCount ?? 256;
     this.flushDelayMs = opts.flushDelayMs ?? 200;
     this.maxPendingWrites = opts.maxPendingWrites ?? 20_000;
+    this.retentionDays = opts.retentionDays ?? 90;
     this.now = opts.now ?? Date.now;
   }
 
@@ -252,6 +268,19 @@ class Store implements AlertStore {
 
   counters(): AlertCounters {
     return { ...this.totals, open: this.byId.size };
+  }
+
+  async applyRetention(): Promise<number> {
+    if (this.closed || !Number.isFinite(this.retentionDays)) return 0;
+    await this.flush(); // a clear still pending would otherwise outlive this sweep
+    const cutoff = this.now() - this.retentionDays * DAY_MS;
+    let deleted = 0;
+    for (;;) {
+      const n = await this.table.deleteClearedBefore(cutoff, RETENTION_BATCH);
+      deleted += n;
+      this.totals.retentionDeleted += n;
+      if (n < RETENTION_BATCH || this.closed) return deleted;
+    }
   }
 
   flush(): Promise<void> {

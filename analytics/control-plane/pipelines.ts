@@ -61,7 +61,11 @@ export async function updatePipeline(core: ServiceCore, def: PipelineDefinition)
 export async function deletePipeline(core: ServiceCore, name: string): Promise<void> {
   core.assertOpen();
   requireDef('pipeline', name, core.defs.pipelines[name]);
-  // messages in flight finish with the compiled chain they started with
+  // messages in flight finish with the compiled chain they started with, so rows and an offset
+  // of this pipeline may still commit after it is gone: deleting its offset rows here could be
+  // undone by such a late commit. They are deleted at the next open instead (progress.ts,
+  // forgetDeletedPipelines), when nothing runs; until then they are harmless, as a pipeline
+  // re-created under this name resets its offset to the channel's end (recordStart).
   const gone = core.pipelines.get(name);
   if (gone) core.channels.get(gone.channelName)?.runner.forgetPipeline(name);
   core.pipelines.delete(name);

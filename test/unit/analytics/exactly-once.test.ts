@@ -117,6 +117,12 @@ async function stored(x: Analytics, datastore: string): Promise<number[]> {
   return (await x.runDataset(name)).rows.map((r) => Number(r[0]));
 }
 
+/** The pipeline offsets as dataset SQL reads them: `pipeline:seq`, sorted. */
+async function offsetRows(x: Analytics): Promise<string[]> {
+  if (!x.getDataset('offsets_now')) await x.putDataset({ datasetName: 'offsets_now', actions: [{ actionName: 'q', queryAction: { sqlQuery: `SELECT pipeline_name, seq FROM ${OFFSETS_TABLE} ORDER BY ALL` } }] });
+  return (await x.runDataset('offsets_now')).rows.map((r) => `${String(r[0])}:${Number(r[1])}`);
+}
+
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('replay on open', () => {
@@ -203,5 +209,33 @@ describe('replay on open', () => {
     await a.flush();
     expect(await stored(a, 'all_rows')).toEqual(range(1, 8));
     expect(a.counters().channels.telemetry.processing.replayed).toBe(3);
+  });
+});
+
+describe('offsets of deleted pipelines', () => {
+  it('are deleted at the next open, and a pipeline re-created under the same name starts at the channel\'s end', async () => {
+    a = await open();
+    await a.putChannel({ channelName: 'telemetry' });
+    await a.putDatastore({ datastoreName: 'first' });
+    await a.putDatastore({ datastoreName: 'second' });
+    await a.createPipeline(pipelineTo('p1', 'first'));
+    await a.createPipeline(pipelineTo('kept', 'second'));
+    await a.ingest('telemetry', range(1, 10).map((n) => json({ n })));
+    await a.flush();
+    expect(await offsetRows(a)).toEqual(['kept:10', 'p1:10']);
+    await a.deletePipeline('p1');
+    await a.close();
+
+    a = await open();
+    expect(await offsetRows(a)).toEqual(['kept:10']);
+    await a.ingest('telemetry', range(11, 15).map((n) => json({ n })));
+    await a.flush();
+    await a.createPipeline(pipelineTo('p1', 'first'));
+    expect(await offsetRows(a)).toEqual(['kept:15', 'p1:15']);
+    await a.ingest('telemetry', range(16, 20).map((n) => json({ n })));
+    await a.flush();
+    // nothing archived while it did not exist (11-15) reaches the re-created pipeline
+    expect(await stored(a, 'first')).toEqual([...range(1, 10), ...range(16, 20)]);
+    expect(await offsetRows(a)).toEqual(['kept:20', 'p1:20']);
   });
 });

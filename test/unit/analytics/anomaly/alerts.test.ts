@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { openDatabase } from '../../../../analytics/datastore/index.js';
 import type { Database } from '../../../../analytics/datastore/index.js';
 import { openAlertStore } from '../../../../analytics/anomaly/index.js';
+import { openAnalytics } from '../../../../analytics/index.js';
 import type { AlertEvent, AlertRaise, AlertStore, AlertStoreOptions } from '../../../../analytics/anomaly/index.js';
 
 let dir: string;
@@ -197,5 +198,35 @@ describe('alert store', () => {
     s.raise(raise());
     await s.flush();
     expect(db!.listDatastores()).toEqual([]);
+  });
+});
+
+describe('alert retention', () => {
+  const DAY = 86_400_000;
+
+  it('deletes alerts cleared more than retentionDays ago in the analytics retention sweep, and keeps recently cleared and all open alerts', async () => {
+    const x = await openAnalytics({ dataDir: dir, now, alerts: { retentionDays: 30, flushDelayMs: 1 } });
+    try {
+      const ids = new Map<string, string>();
+      x.alerts.subscribe((e) => {
+        if (e.event === 'opened') ids.set(e.alert.deviceId, e.alert.id);
+      });
+      for (const deviceId of ['old-cleared', 'old-active', 'old-acknowledged']) x.alerts.raise(raise({ deviceId }));
+      await x.alerts.clear(ids.get('old-cleared')!);
+      await x.alerts.acknowledge(ids.get('old-acknowledged')!);
+      clock += 31 * DAY;
+      x.alerts.raise(raise({ deviceId: 'recent-cleared' }));
+      await x.alerts.clear(ids.get('recent-cleared')!);
+      clock += DAY; // old-cleared was cleared 32 days ago, recent-cleared 1 day ago
+
+      await x.sweepRetention();
+
+      const left = (await x.alerts.list()).items.map((a) => `${a.deviceId}:${a.state}`).sort();
+      expect(left).toEqual(['old-acknowledged:ACKNOWLEDGED', 'old-active:ACTIVE', 'recent-cleared:CLEARED']);
+      await expect(x.alerts.get(ids.get('old-cleared')!)).rejects.toMatchObject({ code: 'ResourceNotFoundException' });
+      expect(x.counters().alerts.retentionDeleted).toBe(1);
+    } finally {
+      await x.close();
+    }
   });
 });
