@@ -119,8 +119,8 @@ export class AlertsTable {
 
   /**
    * Deletes up to `limit` CLEARED alerts cleared before the cutoff (epoch ms); returns how many.
-   * The keyed table has no delete of its own, so this is our own fixed, parameterised DELETE ...
-   * RETURNING through its statement path (never user SQL); `limit` bounds the ids read back.
+   * A fixed, parameterised DELETE ... RETURNING through the keyed table's statement path;
+   * `limit` bounds the ids read back.
    */
   async deleteClearedBefore(cutoffMs: number, limit: number): Promise<number> {
     const n = Math.floor(limit);

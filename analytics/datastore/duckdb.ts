@@ -130,7 +130,11 @@ export interface KeyedTable {
    * with one INSERT ... ON CONFLICT. Keys must be unique within a call.
    */
   upsert(rows: readonly (readonly unknown[])[]): Promise<void>;
-  /** One of our own SELECTs (never user SQL) with positional parameters $1..; JSON-safe values. */
+  /**
+   * One of our own statements (never user SQL) with positional parameters $1..: a SELECT, or a
+   * DELETE/UPDATE with RETURNING when the caller needs to know what changed (retention sweeps);
+   * answers at most `maxRows` rows of JSON-safe values.
+   */
   select(sql: string, params: readonly (string | number)[], maxRows: number): Promise<SelectResult>;
   close(): void;
 }
@@ -358,7 +362,7 @@ class Engine implements DuckEngine {
         return { columns, rows };
       } catch (e) {
         if (this.closed) throw closedError();
-        throw new AnalyticsError('InternalFailureException', `reading ${sql.slice(0, 80)} failed: ${messageOf(e)}`, { cause: e });
+        throw new AnalyticsError('InternalFailureException', `running ${sql.slice(0, 80)} failed: ${messageOf(e)}`, { cause: e });
       } finally {
         this.running.delete(conn);
         conn.closeSync();
