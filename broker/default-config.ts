@@ -44,4 +44,10 @@ export const DEFAULT_RESOURCES: ResourcesConfig = {
       ],
     },
   ],
+  // alerts out of the box: a sudden temperature change per device (ewma alerts on a spike within
+  // milliseconds, see README "Alerting on injected anomalies") and a battery running low
+  detectors: [
+    { detectorName: 'temperature_anomalies', type: 'anomaly', datastoreName: 'telemetry_store', attribute: 'temperature', detector: 'ewma' },
+    { detectorName: 'low_battery', type: 'range', datastoreName: 'telemetry_store', attribute: 'battery', min: 10, severity: 'WARNING' },
+  ],
 };

@@ -96,6 +96,8 @@ function startDemoFleet(server: RunningServer, devices: number): ChildProcess {
   const sim = fileURLToPath(new URL('../devices-sim/main.ts', import.meta.url));
   const args = [
     '--devices', String(devices), '--rate', '1', '--duration', '0', '--qos', '1', '--prefix', 'demo',
+    // now and then an injected anomaly on some device, so the default detectors have something to report
+    '--anomaly-devices', String(devices), '--anomaly-rate', '0.05',
     '--provision', '--url', `mqtts://127.0.0.1:${server.mqttsPort}`, '--endpoint', `http://127.0.0.1:${server.httpPort}`,
     '--certs-dir', join(server.dataDir, 'demo-certs'), '--region', server.config.server.region,
   ];
