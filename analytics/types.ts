@@ -198,16 +198,8 @@ export interface ChannelDescription {
   lastMessageArrivalTime?: number;
 }
 
-/** DescribeDatastore's `datastore` (times epoch ms). */
-export interface DatastoreDescription {
-  name: string;
-  arn: string;
-  status: 'ACTIVE';
-  storage: ResourceStorage;
-  retentionPeriod: RetentionPeriod;
-  creationTime: number;
-  lastUpdateTime: number;
-  lastMessageArrivalTime?: number;
+/** DescribeDatastore's `datastore` (times epoch ms): a channel's members plus its format. */
+export interface DatastoreDescription extends ChannelDescription {
   fileFormatConfiguration: FileFormatConfiguration;
   datastorePartitions?: DatastorePartitions;
 }

@@ -135,33 +135,37 @@ interface AnomalyState extends AlertState {
 }
 
 /**
- * A monitor of one numeric attribute: reads each row's value, device and time once, skips rows
- * without a finite value (counted) and hands every point to `onPoint` with its device's state.
+ * What every per-device monitor shares: one pass over each commit's rows handing `onRow` the
+ * device's state, the row's value and time; resolve-all and counters. With `everyRow` (silent,
+ * flood) each row counts and `value` is NaN; otherwise rows without a finite value of the
+ * attribute are skipped (counted). `check` runs on the resources' timer.
  */
-export function pointMonitor<S extends AlertState>(
+export function deviceMonitor<S extends AlertState>(
   spec: ResolvedDetectorResource,
   c: MonitorCounters,
   series: SeriesMap<S>,
   alerter: Alerter,
-  onPoint: (st: S, device: string, value: number, at: number) => void,
+  onRow: (st: S, device: string, value: number, at: number) => void,
+  options: { everyRow?: boolean; check?: (now: number) => void } = {},
 ): Monitor {
   const read = rowReader(spec);
+  const everyRow = options.everyRow === true;
   return {
     spec,
     onRows(rows, committedAt) {
       for (const row of rows) {
         c.rows++;
-        const v = read.value(row);
+        const v = everyRow ? Number.NaN : read.value(row);
         if (v === undefined) {
           c.skippedRows++;
           continue;
         }
         c.points++;
         const device = read.device(row);
-        onPoint(series.get(device), device, v, read.time(row, committedAt));
+        onRow(series.get(device), device, v, read.time(row, committedAt));
       }
     },
-    check() {},
+    check: options.check ?? (() => {}),
     resolveAll(at) {
       alerter.clearAll(series.entries(), at);
     },
@@ -177,7 +181,7 @@ export function anomalyMonitor(spec: ResolvedDetectorResource, sink: () => Alert
   const series = new SeriesMap<AnomalyState>(spec.maxDevices, () => ({ detector: make(), active: undefined, ok: 0 }));
   const alerter = new Alerter(spec, sink, c, spec.attribute, 'anomaly');
   const { threshold, clearAfter, attribute } = spec;
-  return pointMonitor(spec, c, series, alerter, (st, device, v, at) => {
+  return deviceMonitor(spec, c, series, alerter, (st, device, v, at) => {
     const score = st.detector.update(v, at);
     if (score >= threshold) {
       c.anomalies++;

@@ -11,7 +11,7 @@
 // Times are the rows' ingestion times (`__dt`), on the same clock as the timer's `now`.
 import type { AlertSink } from './alert.js';
 import type { AlertState, Monitor } from './monitors.js';
-import { Alerter, newCounters, pointMonitor, rowReader } from './monitors.js';
+import { Alerter, deviceMonitor, newCounters } from './monitors.js';
 import type { ResolvedDetectorResource } from './resource-definition.js';
 import { SeriesMap } from './series.js';
 
@@ -42,34 +42,19 @@ function silentMonitor(spec: ResolvedDetectorResource, sink: Sink): Monitor {
   const c = newCounters();
   const series = new SeriesMap<SilentState>(spec.maxDevices, () => ({ last: 0, active: undefined, ok: 0 }));
   const alerter = new Alerter(spec, sink, c, 'silent', 'silent');
-  const read = rowReader(spec);
   const limit = spec.intervals * spec.expectedIntervalMs;
-  return {
-    spec,
-    onRows(rows, committedAt) {
-      for (const row of rows) {
-        c.rows++;
-        c.points++;
-        const device = read.device(row);
-        const st = series.get(device);
-        const at = read.time(row, committedAt);
-        if (at > st.last) st.last = at;
-        alerter.normal(st, device, at, 1);
-      }
-    },
-    check(now) {
-      for (const [device, st] of series.entries()) {
-        if (st.active === true || now - st.last <= limit) continue;
-        c.anomalies++;
-        const seconds = Math.round((now - st.last) / 1000);
-        alerter.raise(st, device, now, `no row from ${device || '(no device)'} for ${seconds} s (expected every ${spec.expectedIntervalMs / 1000} s)`);
-      }
-    },
-    resolveAll(at) {
-      alerter.clearAll(series.entries(), at);
-    },
-    counters: () => ({ ...c, devices: series.size, evictedDevices: series.evicted }),
+  const check = (now: number): void => {
+    for (const [device, st] of series.entries()) {
+      if (st.active === true || now - st.last <= limit) continue;
+      c.anomalies++;
+      const seconds = Math.round((now - st.last) / 1000);
+      alerter.raise(st, device, now, `no row from ${device || '(no device)'} for ${seconds} s (expected every ${spec.expectedIntervalMs / 1000} s)`);
+    }
   };
+  return deviceMonitor(spec, c, series, alerter, (st, device, _v, at) => {
+    if (at > st.last) st.last = at;
+    alerter.normal(st, device, at, 1);
+  }, { everyRow: true, check });
 }
 
 interface FloodState extends AlertState {
@@ -81,7 +66,6 @@ function floodMonitor(spec: ResolvedDetectorResource, sink: Sink): Monitor {
   const c = newCounters();
   const series = new SeriesMap<FloodState>(spec.maxDevices, () => ({ start: Number.NaN, count: 0, active: undefined, ok: 0 }));
   const alerter = new Alerter(spec, sink, c, 'flood', 'flood');
-  const read = rowReader(spec);
   const max = spec.maxPerMinute;
   /** Ends the device's window when `t` lies past it; a window with at most `max` rows is normal. */
   const roll = (st: FloodState, device: string, t: number): void => {
@@ -97,30 +81,18 @@ function floodMonitor(spec: ResolvedDetectorResource, sink: Sink): Monitor {
     st.start = t - st.start >= 2 * MINUTE_MS ? t : st.start + MINUTE_MS;
     st.count = 0;
   };
-  return {
-    spec,
-    onRows(rows, committedAt) {
-      for (const row of rows) {
-        c.rows++;
-        c.points++;
-        const device = read.device(row);
-        const st = series.get(device);
-        const at = read.time(row, committedAt);
-        roll(st, device, at);
-        if (++st.count === max + 1) {
-          c.anomalies++;
-          alerter.raise(st, device, at, `more than ${max} rows within a minute from ${device || '(no device)'}`, st.count);
-        }
-      }
-    },
+  return deviceMonitor(spec, c, series, alerter, (st, device, _v, at) => {
+    roll(st, device, at);
+    if (++st.count === max + 1) {
+      c.anomalies++;
+      alerter.raise(st, device, at, `more than ${max} rows within a minute from ${device || '(no device)'}`, st.count);
+    }
+  }, {
+    everyRow: true,
     check(now) {
       for (const [device, st] of series.entries()) if (st.active !== false) roll(st, device, now);
     },
-    resolveAll(at) {
-      alerter.clearAll(series.entries(), at);
-    },
-    counters: () => ({ ...c, devices: series.size, evictedDevices: series.evicted }),
-  };
+  });
 }
 
 interface FlatlineState extends AlertState {
@@ -133,7 +105,7 @@ function flatlineMonitor(spec: ResolvedDetectorResource, sink: Sink): Monitor {
   const series = new SeriesMap<FlatlineState>(spec.maxDevices, () => ({ value: Number.NaN, run: 0, active: undefined, ok: 0 }));
   const alerter = new Alerter(spec, sink, c, spec.attribute, 'flatline');
   const { points, tolerance, attribute } = spec;
-  return pointMonitor(spec, c, series, alerter, (st, device, v, at) => {
+  return deviceMonitor(spec, c, series, alerter, (st, device, v, at) => {
     if (Math.abs(v - st.value) <= tolerance) {
       st.run++;
     } else {
@@ -156,7 +128,7 @@ function rangeMonitor(spec: ResolvedDetectorResource, sink: Sink): Monitor {
   const alerter = new Alerter(spec, sink, c, spec.attribute, 'outOfRange');
   const { min, max, clearAfter, attribute } = spec;
   const bounds = `${Number.isFinite(min) ? min : '-∞'}..${Number.isFinite(max) ? max : '∞'}`;
-  return pointMonitor(spec, c, series, alerter, (st, device, v, at) => {
+  return deviceMonitor(spec, c, series, alerter, (st, device, v, at) => {
     if (v < min || v > max) {
       c.anomalies++;
       alerter.raise(st, device, at, `${attribute} = ${v} outside ${bounds}`, v);

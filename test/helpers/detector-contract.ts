@@ -1,6 +1,7 @@
 // What every streaming anomaly detector must satisfy (analytics/anomaly/detector.ts), as shared
 // jest tests, and the deterministic series its test files score.
 import type { DetectorFactory } from '../../analytics/anomaly/detector.js';
+import { AnalyticsError } from '../../analytics/errors.js';
 
 export const STEP = 60_000;
 
@@ -37,5 +38,20 @@ export function detectorContractTests(factory: DetectorFactory): void {
     for (const cut of [100, 2500, 3333]) {
       expect(scoreAll(factory, values.slice(0, cut))).toEqual(full.slice(0, cut));
     }
+  });
+}
+
+/** Registers one test per case: `create(params)` throws InvalidRequestException naming the parameter. */
+export function refusesInvalidParameters(factory: DetectorFactory, cases: [Record<string, unknown>, string][]): void {
+  test.each(cases)('invalid parameters %j are refused with InvalidRequestException naming %s', (params, name) => {
+    let caught: unknown;
+    try {
+      factory.create(params);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(AnalyticsError);
+    expect((caught as AnalyticsError).code).toBe('InvalidRequestException');
+    expect((caught as AnalyticsError).message).toContain(name);
   });
 }

@@ -1,6 +1,5 @@
 import { contextualDetector } from '../../../../analytics/anomaly/detectors/contextual.js';
-import { AnalyticsError } from '../../../../analytics/errors.js';
-import { detectorContractTests, normalSeries, scoreAll as scoreWith, STEP } from '../../../helpers/detector-contract.js';
+import { detectorContractTests, refusesInvalidParameters, normalSeries, scoreAll as scoreWith, STEP } from '../../../helpers/detector-contract.js';
 
 
 const scoreAll = (values: number[], params?: Record<string, unknown>): number[] => scoreWith(contextualDetector, values, params);
@@ -42,22 +41,12 @@ describe('contextual detector', () => {
     expect(fired.filter((i) => i < 5200)).toHaveLength(1);
   });
 
-  test.each([
+  refusesInvalidParameters(contextualDetector, [
     [{ order: 0 }, 'order'],
     [{ tableSize: 1000 }, 'tableSize'],
     [{ levelWidth: -1 }, 'levelWidth'],
     [{ alpha: 2 }, 'alpha'],
     [{ restPeriod: 1.5 }, 'restPeriod'],
     [{ bogus: 1 }, 'bogus'],
-  ])('invalid parameters %j are refused with InvalidRequestException naming %s', (params, name) => {
-    let caught: unknown;
-    try {
-      contextualDetector.create(params);
-    } catch (e) {
-      caught = e;
-    }
-    expect(caught).toBeInstanceOf(AnalyticsError);
-    expect((caught as AnalyticsError).code).toBe('InvalidRequestException');
-    expect((caught as AnalyticsError).message).toContain(name);
-  });
+  ]);
 });
