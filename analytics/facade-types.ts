@@ -27,7 +27,7 @@ import type { BatchPutMessageErrorEntry, ChannelCounters, ChannelOptions } from 
 import type { ActivityCounters, EnrichLookups, LambdaHostOptions } from './pipelines/index.js';
 import type { RunnerCounters, RunnerOptions } from './pipelines/runner.js';
 import type { ReprocessingCounters, ReprocessingOptions } from './pipelines/reprocessing.js';
-import type { DatabaseOptions, ExportRange, ExportResult } from './datastore/index.js';
+import type { DatabaseOptions, ExportRange, ExportResult, HistoryRequest, HistoryResult } from './datastore/index.js';
 import type { DatasetService } from './datasets/index.js';
 import type { PageRequest } from './paging.js';
 import type { AlertCounters, AlertStore, AlertStoreOptions } from './anomaly/alerts.js';
@@ -68,6 +68,10 @@ export interface PipelineCountersSnapshot {
   datastoreName: string;
   rowsOut: number;
   writeErrors: number;
+  /** messages in the channel not yet through this pipeline (ChannelRunner.backlog) */
+  backlog: number;
+  /** the latest failure: an activity threw (or a lambda invocation failed), or a datastore write failed */
+  lastError?: { message: string; at: number; activity?: string };
   activities: Record<string, ActivityCounters>;
   /** StartPipelineReprocessing runs of this pipeline (messages replayed, rows written, ...) */
   reprocessing: ReprocessingCounters;
@@ -162,6 +166,9 @@ export interface Analytics extends EventEmitter {
   /** Our extension: the datastore's rows of whole UTC days as hive-partitioned Parquet under
    * <dataDir>/exports/<datastore>/ (datastore/export.ts). */
   exportDatastore(name: string, range?: ExportRange): Promise<ExportResult>;
+  /** Our extension (the dashboard's device charts): one device's numeric attributes over
+   * [from, to), raw rows or per-bucket avg/min/max (datastore/history.ts). */
+  deviceHistory(req: HistoryRequest): Promise<HistoryResult>;
 
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -52,8 +52,12 @@ export type { RunnerOptions, RunnerCounters } from './pipelines/runner.js';
 export type { ActivityCounters } from './pipelines/index.js';
 export type { DatabaseOptions } from './datastore/index.js';
 
+// One device's history from a datastore (GET /api/devices/{id}/history).
+export type { HistoryRequest, HistoryResult } from './datastore/index.js';
+export { MAX_HISTORY_POINTS } from './datastore/index.js';
+
 // Datasets behind the AWS API (contents, triggers, delivery).
-export type { DatasetService, DatasetCounters, ContentVersion, ContentState, VersionSelector } from './datasets/index.js';
+export type { DatasetService, DatasetCounters, ContentVersion, ContentState, VersionSelector, DatasetContentEvent, ContentTable } from './datasets/index.js';
 
 // Validation without side effects (config checks, RunPipelineActivity, BatchPutMessage).
 export { compilePipeline, compileSingleActivity, isValidFieldName, duplicateFieldNames } from './pipelines/index.js';

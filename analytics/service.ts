@@ -16,7 +16,7 @@ import type { CompiledPipeline, LambdaHost } from './pipelines/index.js';
 import { createLambdaHost } from './pipelines/index.js';
 import { forgetDeletedPipelines, readCommittedOffsets, resumeAfter } from './progress.js';
 import { Reprocessing } from './pipelines/reprocessing.js';
-import type { Database, ExportRange, ExportResult } from './datastore/index.js';
+import type { Database, ExportRange, ExportResult, HistoryRequest, HistoryResult } from './datastore/index.js';
 import { DatasetService } from './datasets/index.js';
 import { AnalyticsError, notFound } from './errors.js';
 import type { ArnScope } from './resources.js';
@@ -215,6 +215,12 @@ export class AnalyticsService extends EventEmitter implements Analytics, Service
   exportDatastore(name: string, range: ExportRange = {}): Promise<ExportResult> { return datastoreApi.exportDatastore(this, name, range); }
   listDatastoreDescriptions(page: PageRequest = {}): Page<DatastoreDescription> { return datastoreApi.listDatastoreDescriptions(this, page); }
 
+  async deviceHistory(req: HistoryRequest): Promise<HistoryResult> {
+    this.assertOpen();
+    if (!this.defs.datastores[req.datastoreName]) throw notFound(`datastore ${req.datastoreName} does not exist`);
+    return this.db.history(req);
+  }
+
   createPipeline(def: PipelineDefinition): Promise<PipelineDescription> { return pipelineApi.createPipeline(this, def); }
   updatePipeline(def: PipelineDefinition): Promise<void> { return pipelineApi.updatePipeline(this, def); }
   deletePipeline(name: string): Promise<void> { return pipelineApi.deletePipeline(this, name); }
@@ -239,8 +245,14 @@ export class AnalyticsService extends EventEmitter implements Analytics, Service
     for (const [name, { channel, runner }] of this.channels) channels[name] = { ...channel.counters(), processing: runner.counters() };
     const pipelines: AnalyticsCounters['pipelines'] = {};
     for (const [name, p] of this.pipelines) {
-      const r = this.channels.get(p.channelName)?.runner.pipelineCounters(name) ?? { rowsOut: 0, writeErrors: 0 };
-      pipelines[name] = { channelName: p.channelName, datastoreName: p.datastoreName, ...r, activities: p.counters(), reprocessing: this.reprocessing.counters(name) };
+      const open = this.channels.get(p.channelName);
+      const { rowsOut, writeErrors, lastWriteError } = open?.runner.pipelineCounters(name) ?? { rowsOut: 0, writeErrors: 0 };
+      const backlog = open ? open.runner.backlog(name, open.channel.lastSequence) : 0;
+      pipelines[name] = { channelName: p.channelName, datastoreName: p.datastoreName, rowsOut, writeErrors, backlog, activities: p.counters(), reprocessing: this.reprocessing.counters(name) };
+      // the later of the two failures
+      const activityError = p.lastError();
+      const lastError = activityError && (!lastWriteError || activityError.at >= lastWriteError.at) ? activityError : lastWriteError;
+      if (lastError) pipelines[name].lastError = { ...lastError };
     }
     const datastores: AnalyticsCounters['datastores'] = {};
     for (const name of Object.keys(this.defs.datastores)) {

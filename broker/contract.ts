@@ -16,7 +16,7 @@ export interface TelemetryPayload {
 }
 
 /** Frames the server sends on the live WebSocket (`/api/live`). JSON text frames. */
-export type LiveServerFrame = LiveHelloFrame | LiveRowsFrame | LiveAlertFrame;
+export type LiveServerFrame = LiveHelloFrame | LiveRowsFrame | LiveAlertFrame | LiveDatasetFrame | LiveErrorFrame;
 
 export interface LiveHelloFrame {
   type: 'hello';
@@ -37,6 +37,8 @@ export interface LiveRowsFrame {
   columns: string[];
   data: (number | string | boolean | null)[][];
   dropped: number;
+  /** rows left out by the subscription's `maxRowsPerFrame` (absent or 0 when none) */
+  decimated?: number;
 }
 
 /**
@@ -52,8 +54,40 @@ export interface LiveAlertFrame {
   dropped: number;
 }
 
-/** Frames the browser may send. */
-export type LiveClientFrame = { type: 'subscribe'; datastore: string } | { type: 'unsubscribe'; datastore: string };
+/**
+ * A dataset produced new content (a scheduled or triggered run, CreateDatasetContent, or the
+ * dashboard's run), or failed to; every client gets these without subscribing, so an open
+ * dashboard shows new content without a reload.
+ */
+export interface LiveDatasetFrame {
+  type: 'dataset';
+  datasetName: string;
+  versionId: string;
+  state: 'SUCCEEDED' | 'FAILED';
+  /** epoch ms */
+  completedAt: number;
+  /** FAILED: why */
+  reason?: string;
+}
+
+/** The server refused a client frame (malformed, unknown datastore). */
+export interface LiveErrorFrame {
+  type: 'error';
+  code: string;
+  message: string;
+}
+
+/**
+ * Frames the browser may send. A subscription is per datastore; a second subscribe to the same
+ * datastore replaces the first one's options.
+ * - `deviceId`: only rows whose `deviceId` attribute equals it (the device view);
+ * - `maxRowsPerFrame`: when more rows are pending for this client than this (a chart's width in
+ *   pixels, say), the server decimates them evenly to about this many, keeping each device's newest
+ *   row, and counts the rows left out in the frame's `decimated`.
+ */
+export type LiveClientFrame =
+  | { type: 'subscribe'; datastore: string; deviceId?: string; maxRowsPerFrame?: number }
+  | { type: 'unsubscribe'; datastore: string };
 
 /** Body of `<data dir>/ports.json`, written once the server listens. */
 export interface PortsFile {
@@ -88,4 +122,110 @@ export interface DatasetListBody {
 export interface ApiErrorBody {
   code: string;
   message: string;
+}
+
+// ---- Fleet, history, rules and pipeline status (for the dashboard) ----
+
+/** `GET /api/fleet`: every registered thing and every client seen since start, by name. */
+export interface FleetBody {
+  /** epoch ms the snapshot was taken */
+  generatedAt: number;
+  devices: FleetDevice[];
+}
+
+export interface FleetDevice {
+  /** the thing name (= MQTT client id, as at AWS) */
+  thingName: string;
+  /** a thing in the registry (false: a client that connected without one, e.g. anonymous) */
+  registered: boolean;
+  thingTypeName?: string;
+  attributes: Record<string, string>;
+  /** thing groups it belongs to, by name */
+  groups: string[];
+  connected: boolean;
+  /** epoch ms of the current connection's CONNECT, when connected */
+  connectedSince?: number;
+  /** epoch ms of its last publish, connect or disconnect since start */
+  lastSeen?: number;
+  /** publishes accepted in the last 60 s, per minute */
+  messagesPerMinute: number;
+  /** publishes accepted since start */
+  messages: number;
+  /** alerts ACTIVE or ACKNOWLEDGED for this device (alert.deviceId === thingName) */
+  openAlerts: number;
+}
+
+/**
+ * `GET /api/devices/{deviceId}/history?datastore=&attributes=a,b&from=&to=&points=&deviceAttribute=`
+ * One device's rows from a datastore over [from, to) (epoch ms or ISO-8601; default the last hour),
+ * decimated on the server to about `points` buckets (default 1000, at most 10000). `attributes`
+ * defaults to every numeric column. Columnar like the live frames: `columns[0]` is `__dt`.
+ * Raw rows when the range holds at most `points` rows (`bucketMs` 0); otherwise one row per bucket
+ * with each attribute's average, and `<attribute>.min` / `<attribute>.max` columns so spikes survive
+ * the decimation.
+ */
+export interface HistoryBody {
+  datastore: string;
+  deviceId: string;
+  from: number;
+  to: number;
+  bucketMs: number;
+  /** rows of this device in [from, to) */
+  rowsInRange: number;
+  columns: string[];
+  data: (number | null)[][];
+}
+
+/** `GET /api/rules` */
+export interface RuleStatusBody {
+  rules: RuleStatus[];
+}
+
+export interface RuleStatus {
+  ruleName: string;
+  sql: string;
+  awsIotSqlVersion: string;
+  enabled: boolean;
+  /** action kinds in order, e.g. ["iotAnalytics", "republish"] */
+  actions: string[];
+  errorAction?: string;
+  counters: { matched: number; fired: number; noResult: number; failed: number; actionsOk: number; actionsFailed: number };
+}
+
+/** `GET /api/pipelines` */
+export interface PipelineStatusBody {
+  pipelines: PipelineStatus[];
+}
+
+export interface PipelineStatus {
+  pipelineName: string;
+  channelName: string;
+  datastoreName: string;
+  rowsOut: number;
+  writeErrors: number;
+  /** messages in the channel not yet through this pipeline */
+  backlog: number;
+  /** the latest failure (an activity threw, a datastore write failed), if any since start */
+  lastError?: { message: string; at: number; activity?: string };
+  activities: { name: string; type: string; in: number; out: number; dropped: number; errors: number }[];
+}
+
+/**
+ * A dataset content with its rows, for the dashboard:
+ * `POST /api/datasets/{name}/contents` (runs it now, answers when the content is done) and
+ * `GET /api/datasets/{name}/contents/latest` ($LATEST_SUCCEEDED). The CSV of a version downloads
+ * from `GET /api/datasets/{name}/contents/{versionId}.csv` (Content-Disposition: attachment).
+ */
+export interface DatasetContentBody {
+  datasetName: string;
+  versionId: string;
+  state: 'SUCCEEDED' | 'FAILED';
+  completedAt: number;
+  reason?: string;
+  columns: { name: string; type: string }[];
+  rows: unknown[][];
+  /** rows beyond the first 10,000 are left out of `rows` (the CSV has them all) */
+  truncated: boolean;
+  /** path of the CSV download, relative to the server */
+  csvPath: string;
 }

@@ -8,6 +8,7 @@ import type { LiveFeed } from './live.js';
 import type { HttpDelivery } from './actions/http.js';
 import type { AuthCounters } from './mqtt/auth.js';
 import type { PublisherCounters } from './mqtt/lifecycle.js';
+import type { FleetActivityCounters } from './fleet-activity.js';
 
 interface Parts {
   ingest: Ingest;
@@ -19,10 +20,20 @@ interface Parts {
   auth?: AuthCounters;
   /** alert events published on iotcore/alerts/... */
   alertPublish?: PublisherCounters;
+  /** the per-client activity table behind GET /api/fleet */
+  fleet?: () => FleetActivityCounters;
 }
 
-export function metricSources({ ingest, mqtt, rules, analytics, live, http, auth, alertPublish }: Parts): MetricSource[] {
+export function metricSources({ ingest, mqtt, rules, analytics, live, http, auth, alertPublish, fleet }: Parts): MetricSource[] {
   return [
+    ...(fleet
+      ? [{
+          name: 'iotcore_fleet_activity',
+          help: 'clients the fleet activity table remembers: tracked, connected, evicted (disconnected ones forgotten to stay within its bound), untracked (not remembered: the table was full of connected clients)',
+          labelNames: ['counter'],
+          read: () => Object.entries(fleet()).map(([counter, value]) => ({ labels: { counter }, value })),
+        }]
+      : []),
     ...(auth ? authSources(auth) : []),
     ...(alertPublish
       ? [{
@@ -68,7 +79,7 @@ export function metricSources({ ingest, mqtt, rules, analytics, live, http, auth
     },
     {
       name: 'iotcore_live_total',
-      help: 'live feed: clients, framesSent, rowsSent, rowsDropped, alertsSent, alertsDropped (slow dashboards)',
+      help: 'live feed: clients, framesSent, rowsSent, rowsDropped (slow dashboards), decimated (left out by maxRowsPerFrame), alertsSent, alertsDropped, datasetsSent, datasetsDropped',
       labelNames: ['counter'],
       read: () => Object.entries(live.counters()).map(([counter, value]) => ({ labels: { counter }, value })),
     },
@@ -99,7 +110,8 @@ function flatten(value: unknown, path: string[] = []): Sample[] {
     return [{ labels: { path: path.slice(0, -1).join('/'), counter }, value }];
   }
   if (value && typeof value === 'object') {
-    return Object.entries(value).flatMap(([k, v]) => flatten(v, [...path, k]));
+    // a pipeline's lastError is a message and a time, not a counter (GET /api/pipelines has it)
+    return Object.entries(value).flatMap(([k, v]) => (k === 'lastError' ? [] : flatten(v, [...path, k])));
   }
   return [];
 }

@@ -55,6 +55,11 @@ import { caCertificateRoutes } from './http/routes/ca-certificate.js';
 import { devicePasswordRoutes } from './http/routes/device-passwords.js';
 import type { Registry } from './registry/index.js';
 import { alertTopic } from './alert-topic.js';
+import { createFleetActivity } from './fleet-activity.js';
+import { fleetRoutes } from './http/routes/fleet.js';
+import { deviceHistoryRoutes } from './http/routes/device-history.js';
+import { statusRoutes } from './http/routes/status.js';
+import { datasetContentsRoutes } from './http/routes/dataset-contents.js';
 
 /** How long a stop waits for HTTP connections to finish before closing them. */
 const HTTP_CLOSE_GRACE_MS = 2000;
@@ -163,7 +168,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await applyResources(config, rules, analytics);
 
     const ingest = createIngest(rules, settings.maxPayloadBytes, log, shadows);
-    mqtt = await startMqtt({ host: settings.host, port: settings.mqttPort, dataDir: settings.dataDir, fsync: settings.fsync, maxPayloadBytes: settings.maxPayloadBytes, ingest, log, auth, tls: { port: settings.mqttsPort, keyPem: serverTls.keyPem, certificatePem: serverTls.certificatePem } });
+    // who connected, when, and how much each client publishes (GET /api/fleet); bounded
+    const fleetActivity = createFleetActivity({ maxClients: 100_000 });
+    mqtt = await startMqtt({ host: settings.host, port: settings.mqttPort, dataDir: settings.dataDir, fsync: settings.fsync, maxPayloadBytes: settings.maxPayloadBytes, ingest, log, auth, activity: fleetActivity, tls: { port: settings.mqttsPort, keyPem: serverTls.keyPem, certificatePem: serverTls.certificatePem } });
     const mqttServer = mqtt;
     cleanup.unshift(() => mqttServer.close());
     // a credential that stops being valid ends the connections that use it
@@ -185,8 +192,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       unsubscribeAlerts();
       alertPublisher.close();
     });
+    // finished dataset contents (any trigger) to every live client, so open dashboards refresh
+    const unsubscribeDatasets = analytics.datasets.subscribe((e) => live.publishDataset({ type: 'dataset', ...e }));
+    cleanup.unshift(() => unsubscribeDatasets());
 
-    const metrics = createMetrics(metricSources({ ingest, mqtt: mqttServer, rules, analytics, live, http: httpDelivery, auth: auth.counters, alertPublish: alertPublisher.counters }));
+    const metrics = createMetrics(metricSources({ ingest, mqtt: mqttServer, rules, analytics, live, http: httpDelivery, auth: auth.counters, alertPublish: alertPublisher.counters, fleet: () => fleetActivity.counters() }));
     // dataset content URLs name the port we actually listen on (known once listening)
     const listeningPort = (): number => {
       const a = http.server.address();
@@ -201,6 +211,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         rulesTestRoutes({ accountId: settings.accountId, lookups, bodyLimit: 2 * settings.maxPayloadBytes + AWS_RULE_BODY_LIMIT }),
         dashboardRoutes(),
         caCertificateRoutes(ca.certificatePem),
+        fleetRoutes({ registry, activity: fleetActivity, openAlerts: () => analytics.alerts.openCountsByDevice() }),
+        deviceHistoryRoutes(analytics),
+        statusRoutes(rules, analytics),
+        datasetContentsRoutes(() => analytics.datasets),
       ],
       log,
       settings.maxPayloadBytes,

@@ -93,6 +93,8 @@ export interface AlertStore extends AlertSink {
   clear(id: string, note?: string): Promise<Alert>;
   /** Every event, synchronously, in order; returns the unsubscribe function. */
   subscribe(listener: (e: AlertEvent) => void): () => void;
+  /** Open (ACTIVE or ACKNOWLEDGED) alerts per deviceId, from memory: no query. */
+  openCountsByDevice(): Map<string, number>;
   counters(): AlertCounters;
   /** Deletes the alerts cleared more than `retentionDays` ago (the analytics retention sweep
    * calls it); returns how many. Open alerts are never deleted. */
@@ -264,6 +266,12 @@ class Store implements AlertStore {
   subscribe(listener: (e: AlertEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  openCountsByDevice(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const a of this.byId.values()) out.set(a.deviceId, (out.get(a.deviceId) ?? 0) + 1);
+    return out;
   }
 
   counters(): AlertCounters {

@@ -12,8 +12,9 @@ export function contentRows(csv: string): Record<string, string>[] {
   return rows.map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i] ?? ''])));
 }
 
-/** The records of a CSV text; a final line end does not start an empty record. */
-export function parseCsv(text: string): string[][] {
+/** The records of a CSV text; a final line end does not start an empty record. Parsing stops
+ * after `maxRecords` records (the rest of the text is not looked at). */
+export function parseCsv(text: string, maxRecords = Infinity): string[][] {
   const records: string[][] = [];
   let record: string[] = [];
   let cell = '';
@@ -28,7 +29,7 @@ export function parseCsv(text: string): string[][] {
     records.push(record);
     record = [];
   };
-  while (i < text.length) {
+  while (i < text.length && records.length < maxRecords) {
     const c = text[i];
     if (quoted) {
       if (c === '"' && text[i + 1] === '"') {
@@ -50,6 +51,7 @@ export function parseCsv(text: string): string[][] {
     else cell += c;
     i++;
   }
+  if (records.length >= maxRecords) return records;
   if (quoted) throw new AnalyticsError('InvalidRequestException', 'the CSV ends inside a quoted field');
   if (cell !== '' || record.length > 0) endRecord();
   return records;

@@ -20,6 +20,8 @@ export interface ContentVersion {
   /** the deltaTime window the content covers */
   window?: DeltaWindow;
   rows?: number;
+  /** the result's columns and their DuckDB types (the CSV keeps only the names) */
+  columns?: { name: string; type: string }[];
 }
 
 export class ContentFiles {

@@ -20,8 +20,20 @@ import { DatasetScheduler, systemClock, type Clock } from './scheduler.js';
 import { ContentFiles, type ContentVersion } from './contents.js';
 import { versionsToPrune } from './versions.js';
 import { toCsv } from './csv.js';
+import { readContentTable, type ContentTable } from './content-table.js';
 
 export type { ContentVersion, ContentState } from './contents.js';
+export type { ContentTable } from './content-table.js';
+
+/** A content finished: it SUCCEEDED (its CSV is written) or FAILED (why in `reason`). */
+export interface DatasetContentEvent {
+  datasetName: string;
+  versionId: string;
+  state: 'SUCCEEDED' | 'FAILED';
+  /** epoch ms */
+  completedAt: number;
+  reason?: string;
+}
 
 /** Where definitions live: the analytics definitions file (shared with the other resources). */
 export interface DatasetDefinitionStore {
@@ -79,6 +91,9 @@ export class DatasetService {
   private running = 0;
   private closed = false;
   private readonly stats = { runsSucceeded: 0, runsFailed: 0, triggersDropped: 0, deliveryErrors: 0 };
+  private readonly listeners = new Set<(e: DatasetContentEvent) => void>();
+  /** callers of finished(), by `<dataset>/<versionId>` */
+  private readonly waiters = new Map<string, { resolve: (v: ContentVersion) => void; reject: (e: Error) => void }[]>();
 
   constructor(private readonly opts: DatasetServiceOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -166,6 +181,7 @@ export class DatasetService {
     delete this.opts.store.meta[datasetName];
     this.scheduler.remove(datasetName);
     this.contents.delete(datasetName);
+    this.failWaiters((key) => key.startsWith(`${datasetName}/`), () => notFound(`dataset ${datasetName} was deleted before its content was done`));
     for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i].datasetName === datasetName) this.queue.splice(i, 1);
     await this.opts.store.save();
     await this.files.removeDataset(datasetName);
@@ -231,8 +247,36 @@ export class DatasetService {
     const { versionId } = this.content(datasetName, selector);
     const versions = this.versionsOf(datasetName);
     versions.splice(versions.findIndex((v) => v.versionId === versionId), 1);
+    this.failWaiters((key) => key === `${datasetName}/${versionId}`, () => notFound(`dataset ${datasetName}: content ${versionId} was deleted before it was done`));
     await this.files.saveIndex(datasetName, versions);
     await this.files.removeVersions(datasetName, [versionId]);
+  }
+
+  /** Every content that finishes from now on (any trigger), synchronously; returns the unsubscribe function. */
+  subscribe(listener: (e: DatasetContentEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves with the version once it SUCCEEDED or FAILED (at once when it already has);
+   * rejects with ResourceNotFoundException for an unknown version or when the dataset is deleted. */
+  async finished(datasetName: string, versionId: string): Promise<ContentVersion> {
+    const v = this.content(datasetName, versionId);
+    if (v.state !== 'CREATING') return v;
+    return new Promise((resolve, reject) => {
+      const key = `${datasetName}/${versionId}`;
+      const list = this.waiters.get(key) ?? [];
+      list.push({ resolve, reject });
+      this.waiters.set(key, list);
+    });
+  }
+
+  /** A finished version with the rows of its CSV (at most `maxRows`, typed by the columns the
+   * query reported), read back from its content file: the query is not run again. */
+  async contentTable(datasetName: string, selector: VersionSelector, maxRows: number): Promise<{ version: ContentVersion; table: ContentTable }> {
+    const version = this.content(datasetName, selector);
+    if (version.state !== 'SUCCEEDED') return { version, table: { columns: version.columns ?? [], rows: [], truncated: false } };
+    return { version, table: await readContentTable(this.files.csvPath(datasetName, version.versionId), version.columns, maxRows) };
   }
 
   /** The CSV file of a SUCCEEDED version, or undefined when there is none (any more). */
@@ -259,6 +303,7 @@ export class DatasetService {
       const v = this.contents.get(job.datasetName)?.find((x) => x.versionId === job.versionId);
       if (v) Object.assign(v, { state: 'FAILED', reason: 'the server stopped before the content was generated', completionTime: this.clock.now() });
       await this.files.saveIndex(job.datasetName, this.versionsOf(job.datasetName)).catch(() => undefined);
+      if (v) this.announce(job.datasetName, v);
     }
     await Promise.all([...this.runs]);
     await this.files.idle();
@@ -347,6 +392,7 @@ export class DatasetService {
       const result = await this.opts.db.query(sql, this.queryOptions());
       csv = toCsv(result.columns, result.rows);
       version.rows = result.rows.length;
+      version.columns = result.columns.map((c) => ({ name: c.name, type: c.type }));
     } catch (e) {
       const code = e instanceof AnalyticsError ? `${e.code}: ` : '';
       Object.assign(version, { state: 'FAILED', reason: `${code}${(e as Error).message}`, completionTime: this.clock.now() });
@@ -367,12 +413,40 @@ export class DatasetService {
     }
     await this.prune(def, current);
     await this.files.saveIndex(datasetName, current).catch(() => undefined);
+    this.announce(datasetName, version);
     if (version.state === 'SUCCEEDED') {
       await this.deliver(def, version);
       // chained datasets: every dataset with a {dataset: {name}} trigger on this one
       for (const other of Object.values(this.opts.store.datasets)) {
         if (other.triggers?.some((t) => t.dataset?.name === datasetName)) this.trigger(other.datasetName, this.clock.now());
       }
+    }
+  }
+
+  /** Tells subscribers and waiters that a version finished (a listener's error is not ours). */
+  private announce(datasetName: string, version: ContentVersion): void {
+    if (version.state === 'CREATING') return;
+    const event: DatasetContentEvent = { datasetName, versionId: version.versionId, state: version.state, completedAt: version.completionTime ?? this.clock.now() };
+    if (version.reason !== undefined) event.reason = version.reason;
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // a subscriber's failure must not fail the run or keep others from hearing of it
+      }
+    }
+    const key = `${datasetName}/${version.versionId}`;
+    const waiting = this.waiters.get(key);
+    if (!waiting) return;
+    this.waiters.delete(key);
+    for (const w of waiting) w.resolve({ ...version });
+  }
+
+  private failWaiters(matches: (key: string) => boolean, error: () => Error): void {
+    for (const [key, waiting] of this.waiters) {
+      if (!matches(key)) continue;
+      this.waiters.delete(key);
+      for (const w of waiting) w.reject(error());
     }
   }
 

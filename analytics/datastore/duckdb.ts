@@ -158,6 +158,9 @@ export interface DuckEngine {
   openSink(table: string): Promise<TableSink>;
   /** Run one read-only SELECT with a time limit; results as JSON-safe values. */
   select(sql: string, opts: { timeoutMs: number; maxRows: number }): Promise<SelectResult>;
+  /** One of our own read-only SELECTs (never user SQL) with positional parameters $1.., through
+   * the same gate, time limit and row cap as select(). */
+  selectWith(sql: string, params: readonly (string | number | bigint)[], opts: { timeoutMs: number; maxRows: number }): Promise<SelectResult>;
   /**
    * COPY (our own SELECT, never user SQL) TO a directory under exportDirectory as hive-partitioned
    * Parquet (PARTITION_BY these columns); returns the row count. On its own connection.
@@ -375,16 +378,20 @@ class Engine implements DuckEngine {
   }
 
   select(sql: string, opts: { timeoutMs: number; maxRows: number }): Promise<SelectResult> {
+    return this.selectWith(sql, [], opts);
+  }
+
+  selectWith(sql: string, params: readonly (string | number | bigint)[], opts: { timeoutMs: number; maxRows: number }): Promise<SelectResult> {
     this.assertOpen();
     // close() waits for running queries (after interrupting them) before closing the instance
-    const run = this.runSelect(sql, opts);
+    const run = this.runSelect(sql, params, opts);
     const settled = run.then(() => undefined, () => undefined);
     this.selects.add(settled);
     void settled.then(() => this.selects.delete(settled));
     return run;
   }
 
-  private async runSelect(sql: string, opts: { timeoutMs: number; maxRows: number }): Promise<SelectResult> {
+  private async runSelect(sql: string, params: readonly (string | number | bigint)[], opts: { timeoutMs: number; maxRows: number }): Promise<SelectResult> {
     if (sql.trim() === '') throw new AnalyticsError('InvalidRequestException', 'the query is empty');
     const started = Date.now();
     await this.gate.enter();
@@ -417,9 +424,11 @@ class Engine implements DuckEngine {
         if (prepared.statementType !== StatementType.SELECT) {
           throw new AnalyticsError('InvalidRequestException', `a dataset query must be a SELECT statement; got ${StatementType[prepared.statementType] ?? prepared.statementType}`);
         }
-        if (prepared.parameterCount > 0) {
-          throw new AnalyticsError('InvalidRequestException', 'a dataset query cannot have parameters');
+        // dataset SQL gets none; our own statements bind exactly theirs
+        if (prepared.parameterCount !== params.length) {
+          throw new AnalyticsError('InvalidRequestException', params.length === 0 ? 'a dataset query cannot have parameters' : `the statement takes ${prepared.parameterCount} parameters, got ${params.length}`);
         }
+        if (params.length > 0) prepared.bind([...params]);
         const reader = await prepared.streamAndReadUntil(opts.maxRows + 1);
         checkTime();
         if (reader.currentRowCount > opts.maxRows) {

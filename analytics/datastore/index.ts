@@ -15,10 +15,14 @@ import type { ExportRange, ExportResult } from './export.js';
 import { exportTable } from './export.js';
 import type { DatastoreWriter, WriterOptions } from './writer.js';
 import { BatchingWriter } from './writer.js';
+import type { HistoryRequest, HistoryResult } from './history.js';
+import { queryHistory } from './history.js';
 
 export type { DatastoreWriter, CommitListener, WriterOptions } from './writer.js';
 export type { QueryColumn, SourceOffset, KeyedTable, KeyedTableSpec } from './duckdb.js';
 export type { ExportRange, ExportResult } from './export.js';
+export type { HistoryRequest, HistoryResult } from './history.js';
+export { MAX_HISTORY_POINTS } from './history.js';
 export { OFFSETS_TABLE } from './duckdb.js';
 
 export interface DatabaseOptions extends WriterOptions {
@@ -71,6 +75,10 @@ export interface Database {
    * days) as hive-partitioned Parquet under exportDirectory (export.ts). One export per datastore
    * at a time; a second waits. */
   exportDatastore(datastoreName: string, range?: ExportRange): Promise<ExportResult>;
+  /** Extra: one device's rows of [from, to), raw or bucketed to about `points` rows (history.ts).
+   * ResourceNotFoundException for an unknown datastore, InvalidRequestException for an unknown
+   * or non-numeric attribute. */
+  history(req: HistoryRequest): Promise<HistoryResult>;
   /** Extra: a keyed table of our own outside the datastores' schema (alerts); closed with the database. */
   openKeyedTable(spec: KeyedTableSpec): Promise<KeyedTable>;
   /** Flush every writer, then close connections and the instance. */
@@ -224,6 +232,13 @@ class DuckDatabase implements Database {
 
   listDatastores(): string[] {
     return [...this.stores.values()].map((s) => s.name).sort();
+  }
+
+  async history(req: HistoryRequest): Promise<HistoryResult> {
+    this.assertOpen();
+    const store = this.store(req.datastoreName);
+    const select = (sql: string, params: readonly (string | number | bigint)[], opts: { timeoutMs: number; maxRows: number }) => this.engine.selectWith(sql, params, opts);
+    return queryHistory(select, store.name, store.schema.columns, req, this.opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS);
   }
 
   openKeyedTable(spec: KeyedTableSpec): Promise<KeyedTable> {

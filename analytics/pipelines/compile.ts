@@ -92,6 +92,16 @@ export interface CompiledPipeline {
   processBatch(inputs: readonly BatchInput[]): Promise<BatchRow[]>;
   /** per-activity counters, keyed by activity name, in execution order */
   counters(): Record<string, ActivityCounters>;
+  /** the latest activity failure (a throw, a failed lambda invocation) since compiled, if any */
+  lastError(): ActivityError | undefined;
+}
+
+/** An activity failure as operators see it: only the latest is kept (bounded). */
+export interface ActivityError {
+  message: string;
+  /** epoch ms */
+  at: number;
+  activity: string;
 }
 
 
@@ -157,11 +167,15 @@ export function compilePipeline(def: PipelineDefinition, opts: CompileOptions = 
 
   const counters: Record<string, ActivityCounters> = {};
   for (const n of chain) counters[n.name] = newCounters(n.type);
+  let lastError: ActivityError | undefined;
+  const failureOf = (activity: string) => (e: unknown): void => {
+    lastError = { message: e instanceof Error ? e.message : String(e), at: Date.now(), activity };
+  };
 
   // Compile every activity now (an invalid one refuses the whole pipeline), then cut the chain
   // after the channel into synchronous segments and lambda stages.
   const stages: Stage[] = [];
-  let segment: { step: ActivityStep; c: ActivityCounters }[] = [];
+  let segment: { step: ActivityStep; c: ActivityCounters; failed: (e: unknown) => void }[] = [];
   const endSegment = (): void => {
     if (segment.length > 0) stages.push({ kind: 'sync', head: chainSteps(segment) });
     segment = [];
@@ -170,9 +184,9 @@ export function compilePipeline(def: PipelineDefinition, opts: CompileOptions = 
     const c = counters[n.name];
     if (n.type === 'lambda') {
       endSegment();
-      stages.push({ kind: 'lambda', activity: compileLambdaActivity(n.body, opts.lambda, opts.checkFunctions ?? true), c });
+      stages.push({ kind: 'lambda', activity: compileLambdaActivity(n.body, opts.lambda, opts.checkFunctions ?? true), c, failed: failureOf(n.name) });
     } else if (n.type === 'datastore') {
-      segment.push({ step: sink.step, c });
+      segment.push({ step: sink.step, c, failed: failureOf(n.name) });
     } else if (isTransformType(n.type)) {
       const step = compileTransform(n.type, n.body, {
         onUndefined: () => c.undefinedResults++,
@@ -181,7 +195,7 @@ export function compilePipeline(def: PipelineDefinition, opts: CompileOptions = 
         onSeriesEvicted: () => (c.seriesEvicted = (c.seriesEvicted ?? 0) + 1),
         enrich: opts.enrich,
       });
-      segment.push({ step, c });
+      segment.push({ step, c, failed: failureOf(n.name) });
     }
   }
   endSegment();
@@ -189,7 +203,7 @@ export function compilePipeline(def: PipelineDefinition, opts: CompileOptions = 
   const channelCounters = counters[channel.name];
   const batched = stages.some((s) => s.kind === 'lambda');
   // the fast path: one closure chain from the channel to the datastore
-  const head: ActivityStep | null = batched ? null : counted((m) => m, channelCounters, (stages[0] as SyncStage).head);
+  const head: ActivityStep | null = batched ? null : counted((m) => m, channelCounters, (stages[0] as SyncStage).head, failureOf(channel.name));
   const rawFirst = stages[0].kind === 'lambda';
 
   const processBatch = async (inputs: readonly BatchInput[]): Promise<BatchRow[]> => {
@@ -223,6 +237,7 @@ export function compilePipeline(def: PipelineDefinition, opts: CompileOptions = 
       for (const [k, v] of Object.entries(counters)) out[k] = { ...v };
       return out;
     },
+    lastError: () => lastError && { ...lastError },
   };
 }
 
@@ -241,6 +256,7 @@ interface LambdaStage {
   kind: 'lambda';
   activity: LambdaActivity;
   c: ActivityCounters;
+  failed: (e: unknown) => void;
 }
 type Stage = SyncStage | LambdaStage;
 
@@ -253,9 +269,9 @@ function newCounters(type: ActivityType): ActivityCounters {
 }
 
 /** Builds a segment from its end backwards so each step closes over its successor. */
-function chainSteps(segment: { step: ActivityStep; c: ActivityCounters }[]): ActivityStep {
+function chainSteps(segment: { step: ActivityStep; c: ActivityCounters; failed: (e: unknown) => void }[]): ActivityStep {
   let tail: ActivityStep | null = null;
-  for (let i = segment.length - 1; i >= 0; i--) tail = counted(segment[i].step, segment[i].c, tail);
+  for (let i = segment.length - 1; i >= 0; i--) tail = counted(segment[i].step, segment[i].c, tail, segment[i].failed);
   return tail!;
 }
 
@@ -281,7 +297,7 @@ function isObject(v: unknown): v is PipelineMessage {
  * as it got; otherwise they take the batch's first ingestion time and its last seq.
  */
 async function runLambda(s: LambdaStage, items: Item[]): Promise<Item[]> {
-  const { activity, c } = s;
+  const { activity, c, failed } = s;
   const out: Item[] = [];
   for (let i = 0; i < items.length; i += activity.batchSize) {
     const batch = items.slice(i, i + activity.batchSize);
@@ -294,11 +310,13 @@ async function runLambda(s: LambdaStage, items: Item[]): Promise<Item[]> {
       if (e instanceof LambdaFailure && e.kind === 'timeout') c.timeouts!++;
       else c.invocationErrors!++;
       c.errors += batch.length;
+      failed(e);
       continue;
     }
     if (!Array.isArray(result)) {
       c.invocationErrors!++;
       c.errors += batch.length;
+      failed(new Error(`the function returned ${result === null ? 'null' : typeof result}, not an array`));
       continue;
     }
     const sameLength = result.length === batch.length;
@@ -318,14 +336,15 @@ async function runLambda(s: LambdaStage, items: Item[]): Promise<Item[]> {
 
 /** Wraps a step with its counters and hands its output to the next step. An activity that
  * throws drops the message (counted in `errors`) instead of stopping the pipeline. */
-function counted(step: ActivityStep, c: ActivityCounters, next: ActivityStep | null): ActivityStep {
+function counted(step: ActivityStep, c: ActivityCounters, next: ActivityStep | null, failed: (e: unknown) => void): ActivityStep {
   return (m) => {
     c.in++;
     let r: PipelineMessage | null;
     try {
       r = step(m);
-    } catch {
+    } catch (e) {
       c.errors++;
+      failed(e);
       return null;
     }
     if (r === null) {

@@ -51,6 +51,13 @@ export interface RunnerCounters {
   processedSeq: number;
 }
 
+/** What a pipeline's datastore writes came to; only the latest failure is kept (bounded). */
+export interface PipelineWriteStats {
+  rowsOut: number;
+  writeErrors: number;
+  lastWriteError?: { message: string; at: number };
+}
+
 export class ChannelRunner {
   private readonly queue: ArchivedMessage[] = [];
   private head = 0; // index of the next message in `queue` (avoids O(n) shift)
@@ -81,8 +88,8 @@ export class ChannelRunner {
     replayed: 0,
     processedSeq: 0,
   };
-  /** per pipeline: rows written / failed */
-  private readonly perPipeline = new Map<string, { rowsOut: number; writeErrors: number }>();
+  /** per pipeline: rows written / failed, and the latest write failure */
+  private readonly perPipeline = new Map<string, PipelineWriteStats>();
 
   constructor(
     readonly channelName: string,
@@ -157,8 +164,20 @@ export class ChannelRunner {
     return { ...this.c, queued: this.size, processedSeq: this.watermark };
   }
 
-  pipelineCounters(pipelineName: string): { rowsOut: number; writeErrors: number } {
-    return { ...(this.perPipeline.get(pipelineName) ?? { rowsOut: 0, writeErrors: 0 }) };
+  pipelineCounters(pipelineName: string): PipelineWriteStats {
+    const s = this.perPipeline.get(pipelineName);
+    if (!s) return { rowsOut: 0, writeErrors: 0 };
+    const out: PipelineWriteStats = { rowsOut: s.rowsOut, writeErrors: s.writeErrors };
+    if (s.lastWriteError) out.lastWriteError = { ...s.lastWriteError };
+    return out;
+  }
+
+  /** Messages archived up to `lastSequence` that the pipeline has not yet been through (its rows
+   * not yet committed): the archive's end minus the processed watermark, or minus where the
+   * pipeline started when that is later. */
+  backlog(pipelineName: string, lastSequence: number): number {
+    const through = Math.max(this.watermark, this.startAfter.get(pipelineName) ?? 0);
+    return Math.max(0, lastSequence - through);
   }
 
   private async loop(): Promise<void> {
@@ -334,10 +353,11 @@ export class ChannelRunner {
         this.c.rowsOut += rows.length;
         s.rowsOut += rows.length;
       },
-      () => {
+      (e: unknown) => {
         // The rows stay in the channel archive; the counter tells operators to replay.
         this.c.writeErrors += rows.length;
         s.writeErrors += rows.length;
+        s.lastWriteError = { message: `writing ${rows.length} rows to datastore ${p.datastoreName} failed: ${e instanceof Error ? e.message : String(e)}`, at: Date.now() };
       },
     );
     const done = tracked.finally(() => {

@@ -69,6 +69,15 @@ export interface MqttOptions {
   tls?: { port: number; keyPem: string; certificatePem: string };
   /** authentication and policies; without it every client may do everything */
   auth?: Authorizer;
+  /** told of each connect, disconnect and accepted device publish (fleet activity) */
+  activity?: ClientActivitySink;
+}
+
+/** What the broker tells about its clients; `connection` tells two connections of one id apart. */
+export interface ClientActivitySink {
+  connected(clientId: string, connection: object): void;
+  disconnected(clientId: string, connection: object): void;
+  published(clientId: string): void;
 }
 
 /** TLS 1.2 with forward-secret AEAD suites only; TLS 1.3's suites are all modern. */
@@ -163,6 +172,7 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore): Pro
         // journaled before the PUBACK: an acknowledged retained message survives a crash
         if (retain && !admitted(client, () => retainedStore.put(packet.topic, payload, packet.qos), callback)) return;
         if (retain && typeof packet.payload === 'object') journaled.add(packet.payload);
+        opts.activity?.published(client.id);
         callback(null);
       };
       const pending = ingest.fromDevice(client.id, packet);
@@ -237,8 +247,12 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore): Pro
     },
   });
   lifecycle = events;
-  aedes.on('client', (client: Client) => events.connected(client, client.id, remoteAddress(client)));
+  aedes.on('client', (client: Client) => {
+    opts.activity?.connected(client.id, client);
+    events.connected(client, client.id, remoteAddress(client));
+  });
   aedes.on('clientDisconnect', (client: Client) => {
+    opts.activity?.disconnected(client.id, client);
     // aedes marks a client that sent DISCONNECT (lib/handlers/index.js); no public accessor
     const clean = (client as unknown as { _disconnected?: boolean })._disconnected === true;
     events.disconnected(client, clean ? 'CLIENT_INITIATED_DISCONNECT' : 'CONNECTION_LOST');

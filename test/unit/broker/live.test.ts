@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { createLiveFeed, toColumnar } from '../../../broker/live.js';
+import { createLiveFeed, decimate, toColumnar } from '../../../broker/live.js';
+import type { LiveDatasetFrame, LiveRowsFrame } from '../../../broker/contract.js';
 import type { WebSocket } from '../../../broker/http/websocket.js';
 
 class FakeSocket extends EventEmitter {
@@ -18,12 +19,15 @@ class FakeSocket extends EventEmitter {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
-async function subscribed(feed: ReturnType<typeof createLiveFeed>) {
+async function subscribed(feed: ReturnType<typeof createLiveFeed>, options: Record<string, unknown> = {}) {
   const socket = new FakeSocket();
   feed.accept(socket as unknown as WebSocket);
-  socket.emit('message', JSON.stringify({ type: 'subscribe', datastore: 'store' }));
+  socket.emit('message', JSON.stringify({ type: 'subscribe', datastore: 'store', ...options }));
   return socket;
 }
+
+const rowFrames = (socket: FakeSocket) => socket.sent.filter((f) => (f as { type: string }).type === 'rows') as LiveRowsFrame[];
+const column = (frame: LiveRowsFrame, name: string) => frame.data[frame.columns.indexOf(name)];
 
 describe('the live feed', () => {
   it('turns rows into columns with __dt first and nulls for missing attributes', () => {
@@ -75,5 +79,96 @@ describe('the live feed', () => {
       expect.objectContaining({ type: 'error', code: 'InvalidRequestException' }),
       expect.objectContaining({ type: 'error', code: 'ResourceNotFoundException' }),
     ]);
+  });
+
+  it('sends a device subscription only the rows whose deviceId is that device', async () => {
+    const feed = createLiveFeed(() => ['store'], { maxPendingRows: 100, highWaterBytes: 1000 });
+    const one = await subscribed(feed, { deviceId: 'd1' });
+    const all = await subscribed(feed);
+    feed.publish('store', [{ __dt: 1, deviceId: 'd1', v: 1 }, { __dt: 2, deviceId: 'd2', v: 2 }, { __dt: 3, deviceId: 'd1', v: 3 }, { __dt: 4, v: 4 }]);
+    feed.publish('store', [{ __dt: 5, deviceId: 'd2', v: 5 }]);
+    await tick();
+    expect(rowFrames(one)).toHaveLength(1);
+    expect(column(rowFrames(one)[0], 'v')).toEqual([1, 3]);
+    expect(column(rowFrames(all)[0], 'v')).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('replaces a subscription\'s options when the client subscribes to the same datastore again', async () => {
+    const feed = createLiveFeed(() => ['store'], { maxPendingRows: 100, highWaterBytes: 1000 });
+    const socket = await subscribed(feed, { deviceId: 'd1' });
+    socket.emit('message', JSON.stringify({ type: 'subscribe', datastore: 'store', deviceId: 'd2' }));
+    feed.publish('store', [{ __dt: 1, deviceId: 'd1', v: 1 }, { __dt: 2, deviceId: 'd2', v: 2 }]);
+    await tick();
+    socket.emit('message', JSON.stringify({ type: 'subscribe', datastore: 'store' }));
+    feed.publish('store', [{ __dt: 3, deviceId: 'd1', v: 3 }]);
+    await tick();
+    expect(rowFrames(socket).map((f) => column(f, 'v'))).toEqual([[2], [3]]);
+  });
+
+  it('decimates pending rows evenly to about maxRowsPerFrame, keeping each device\'s newest row, and counts what it left out', async () => {
+    const feed = createLiveFeed(() => ['store'], { maxPendingRows: 10_000, highWaterBytes: 1000 });
+    const socket = await subscribed(feed, { maxRowsPerFrame: 10 });
+    const rows = Array.from({ length: 1000 }, (_, i) => ({ __dt: i, deviceId: i === 3 ? 'rare' : 'busy', v: i }));
+    feed.publish('store', rows);
+    await tick();
+    const [frame] = rowFrames(socket);
+    const kept = column(frame, 'v') as number[];
+    expect(kept.length).toBeGreaterThanOrEqual(9);
+    expect(kept.length).toBeLessThanOrEqual(11);
+    expect(kept).toEqual([...kept].sort((a, b) => a - b)); // commit order survives
+    expect(kept).toContain(3); // the rare device's only (newest) row
+    expect(kept).toContain(999); // the busy device's newest row
+    // evenly spread: no gap between kept rows is much wider than the average one
+    const gaps = kept.slice(1).map((v, i) => v - kept[i]);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(2 * (1000 / 10));
+    expect(frame.decimated).toBe(1000 - kept.length);
+    expect(feed.counters().decimated).toBe(1000 - kept.length);
+    expect(feed.counters().rowsSent).toBe(kept.length);
+  });
+
+  it('leaves rows alone when they fit maxRowsPerFrame, and keeps one row per device when devices outnumber it', () => {
+    const rows = [{ deviceId: 'a', v: 1 }, { deviceId: 'b', v: 2 }, { deviceId: 'c', v: 3 }, { deviceId: 'a', v: 4 }];
+    expect(decimate(rows, 4)).toEqual(rows);
+    expect(decimate(rows, 2).map((r) => r.v)).toEqual([2, 3, 4]);
+  });
+
+  it('refuses subscription options of the wrong type with an error frame', () => {
+    const feed = createLiveFeed(() => ['store'], { maxPendingRows: 3, highWaterBytes: 100 });
+    const socket = new FakeSocket();
+    feed.accept(socket as unknown as WebSocket);
+    socket.emit('message', JSON.stringify({ type: 'subscribe', datastore: 'store', maxRowsPerFrame: 0 }));
+    socket.emit('message', JSON.stringify({ type: 'subscribe', datastore: 'store', maxRowsPerFrame: 2.5 }));
+    socket.emit('message', JSON.stringify({ type: 'subscribe', datastore: 'store', deviceId: 7 }));
+    expect(socket.sent.slice(1)).toEqual([
+      { type: 'error', code: 'InvalidRequestException', message: expect.stringContaining('maxRowsPerFrame') },
+      { type: 'error', code: 'InvalidRequestException', message: expect.stringContaining('maxRowsPerFrame') },
+      { type: 'error', code: 'InvalidRequestException', message: expect.stringContaining('deviceId') },
+    ]);
+  });
+
+  it('sends dataset events to every client without a subscription', async () => {
+    const feed = createLiveFeed(() => ['store'], { maxPendingRows: 3, highWaterBytes: 100 });
+    const a = new FakeSocket();
+    const b = await subscribed(feed);
+    feed.accept(a as unknown as WebSocket);
+    const event: LiveDatasetFrame = { type: 'dataset', datasetName: 'fleet_summary', versionId: 'v1', state: 'FAILED', completedAt: 5, reason: 'bad SQL' };
+    feed.publishDataset(event);
+    await tick();
+    for (const s of [a, b]) expect(s.sent.filter((f) => (f as { type: string }).type === 'dataset')).toEqual([event]);
+    expect(feed.counters()).toMatchObject({ datasetsSent: 2, datasetsDropped: 0 });
+  });
+
+  it('keeps a slow client\'s newest dataset events within its bound, counting the oldest it drops', async () => {
+    const feed = createLiveFeed(() => ['store'], { maxPendingRows: 3, highWaterBytes: 100, maxPendingDatasets: 2 });
+    const socket = new FakeSocket();
+    feed.accept(socket as unknown as WebSocket);
+    socket.bufferedAmount = 1000;
+    for (let i = 0; i < 5; i++) feed.publishDataset({ type: 'dataset', datasetName: 'd', versionId: `v${i}`, state: 'SUCCEEDED', completedAt: i });
+    await tick();
+    socket.bufferedAmount = 0;
+    await new Promise((r) => setTimeout(r, 80));
+    const sent = socket.sent.filter((f) => (f as { type: string }).type === 'dataset') as LiveDatasetFrame[];
+    expect(sent.map((f) => f.versionId)).toEqual(['v3', 'v4']);
+    expect(feed.counters().datasetsDropped).toBe(3);
   });
 });

@@ -98,3 +98,21 @@ describe('enrich activities in a pipeline', () => {
     expect(p.counters().sh).toMatchObject({ type: 'deviceShadowEnrich', in: 2, out: 2, lookupMisses: 1 });
   });
 });
+
+describe('a pipeline activity that throws', () => {
+  it('drops the message, counts the error and keeps the latest failure with the activity name', () => {
+    const failing: EnrichLookups = { describeThing: () => { throw new Error('registry unavailable'); }, getShadow: () => undefined };
+    const p = compilePipeline({
+      pipelineName: 'p',
+      pipelineActivities: [
+        { channel: { name: 'c', channelName: 'ch', next: 'reg' } },
+        { deviceRegistryEnrich: { name: 'reg', attribute: 'metadata', thingName: 'device', roleArn: ROLE, next: 'd' } },
+        { datastore: { name: 'd', datastoreName: 'store' } },
+      ],
+    }, { enrich: failing });
+    expect(p.lastError()).toBeUndefined();
+    expect(p.process({ device: 'my-thing' })).toBeNull();
+    expect(p.counters().reg).toMatchObject({ in: 1, errors: 1 });
+    expect(p.lastError()).toEqual({ activity: 'reg', message: 'registry unavailable', at: expect.any(Number) });
+  });
+});

@@ -101,6 +101,7 @@ describe('lambda activity in a pipeline', () => {
     const rows = await p.processBatch(inputs({ n: 1 }, { n: 2, bad: true }, { n: 3 }));
     expect(rows.map((r) => r.row)).toEqual([{ n: 1 }, { n: 3 }]);
     expect(p.counters().l).toMatchObject({ in: 3, out: 2, errors: 1, invocations: 3, invocationErrors: 1, timeouts: 0 });
+    expect(p.lastError()).toEqual({ activity: 'l', message: expect.any(String), at: expect.any(Number) });
   });
 
   it('stops an invocation at the time limit, counts a timeout and starts a fresh worker for the next', async () => {

@@ -60,7 +60,7 @@ describe('ChannelRunner', () => {
     r.enqueue([archived({ keep: true }, 1), archived({ keep: true }, 2)]);
     await r.drain();
     expect(r.counters()).toMatchObject({ writeErrors: 1, rowsOut: 1 });
-    expect(r.pipelineCounters('p')).toEqual({ rowsOut: 1, writeErrors: 1 });
+    expect(r.pipelineCounters('p')).toEqual({ rowsOut: 1, writeErrors: 1, lastWriteError: { message: expect.stringContaining('disk full'), at: expect.any(Number) } });
   });
 
   it('counts reservations against the cap until they are released', async () => {
@@ -88,5 +88,23 @@ describe('ChannelRunner', () => {
     r.enqueue([archived({ keep: true, n: 2 })]);
     await r.drain();
     expect(rows).toEqual([{ keep: true, n: 1 }]);
+  });
+
+  it('reports as backlog the archived messages a pipeline has not been through yet', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((res) => (release = res));
+    const r = new ChannelRunner('ch', () => [pipeline], () => gate, { chunkSize: 1 });
+    const msgs = [archived({ keep: true }), archived({ keep: true }), archived({ keep: true })];
+    const last = msgs[2].seq;
+    r.startAt(msgs[0].seq - 1);
+    r.enqueue(msgs);
+    await new Promise((res) => setImmediate(res));
+    expect(r.backlog('p', last)).toBe(3); // nothing committed yet
+    release();
+    await r.drain();
+    expect(r.backlog('p', last)).toBe(0);
+    expect(r.backlog('p', last + 2)).toBe(2); // archived, not yet handed to the runner
+    r.startPipelineAfter('late', last + 2); // a pipeline created after them never sees them
+    expect(r.backlog('late', last + 2)).toBe(0);
   });
 });
