@@ -124,6 +124,29 @@ export interface ApiErrorBody {
   message: string;
 }
 
+// ---- Operator sign-in (README "Operators and sign-in") ----
+// POST   /api/session {username, password} → 200 SessionBody, Set-Cookie: iotcore_session=<token>;
+//        HttpOnly; SameSite=Strict; Path=/ | 401 InvalidCredentials | 429 TooManyRequestsException
+// GET    /api/session → 200 SessionBody | 401
+// DELETE /api/session → 204 (signs this session out)
+// The session cookie is accepted on every /api/ route, the AWS-compatible routes and the
+// /api/live WebSocket, in place of SigV4. Nothing but /health, /metrics, the dashboard's static
+// files, POST /api/session and signed dataset-content URLs answers without one of the two.
+
+/** The cookie holding an operator's session token. */
+export type SessionCookieName = 'iotcore_session';
+
+export interface SessionBody {
+  username: string;
+  /** epoch ms at which the session ends unless used before (idle timeout) or at the latest */
+  expiresAt: number;
+}
+
+/** `GET /api/operators` */
+export interface OperatorListBody {
+  operators: { username: string; createdAt: number }[];
+}
+
 // ---- Fleet, history, rules and pipeline status (for the dashboard) ----
 
 /** `GET /api/fleet`: every registered thing and every client seen since start, by name. */
@@ -190,6 +213,29 @@ export interface RuleStatus {
   actions: string[];
   errorAction?: string;
   counters: { matched: number; fired: number; noResult: number; failed: number; actionsOk: number; actionsFailed: number };
+}
+
+/** `POST /api/rules/test` request: one statement against one message, without creating a rule;
+ * `payload` is sent as its JSON text, raw bytes go in `payloadBase64` instead. */
+export interface RulesTestRequest {
+  sql: string;
+  awsIotSqlVersion?: string;
+  topic: string;
+  payload?: unknown;
+  payloadBase64?: string;
+  clientId?: string;
+}
+
+/** `POST /api/rules/test` answer */
+export interface RulesTestBody {
+  /** the topic matched the FROM filter (always true without FROM) */
+  matched: boolean;
+  /** matched and WHERE was true: a rule would have run its actions */
+  fired: boolean;
+  /** the output when it is JSON */
+  output?: unknown;
+  /** the output bytes, base64, when they are not JSON */
+  outputBase64?: string;
 }
 
 /** `GET /api/pipelines` */

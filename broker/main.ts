@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { startServer, type RunningServer } from './server.js';
 
 const HELP = `iotcore — self-hosted IoT telemetry platform
@@ -19,6 +20,9 @@ Options:
   --host ADDR          address to listen on; default 0.0.0.0                                    [IOT_HOST]
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent; default info                   [IOT_LOG_LEVEL]
   (environment only)   IOT_ALLOW_ANONYMOUS=true lets MQTT clients connect without credentials (development only)
+  (environment only)   IOT_OPERATOR_PASSWORD (12-256 characters) sets the password of the operator
+                       IOT_OPERATOR_USERNAME (default admin) at every start; without it the first start
+                       writes a random one to <data dir>/operator-credentials.json
   --demo               also run a simulated fleet (5 devices, 1 msg/s each) against this server
   --demo-devices N     size of the demo fleet; default 5
   --help               print this help
@@ -62,6 +66,7 @@ async function main(): Promise<void> {
     env: process.env,
   });
   console.log(`iotcore ready: MQTT on port ${server.mqttPort}, MQTT over TLS on port ${server.mqttsPort}, HTTP on http://localhost:${server.httpPort}/ (data in ${server.dataDir})`);
+  console.log(signInHint(server));
 
   const fleet = args.demo ? startDemoFleet(server, Number(args['demo-devices'])) : undefined;
 
@@ -76,6 +81,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** How an operator signs in to the dashboard; names where the password is, never the password. */
+function signInHint(server: RunningServer): string {
+  const url = `http://localhost:${server.httpPort}/`;
+  if (process.env.IOT_OPERATOR_PASSWORD) return `sign in at ${url} as "${process.env.IOT_OPERATOR_USERNAME || 'admin'}" with the password in IOT_OPERATOR_PASSWORD`;
+  if (existsSync(server.operatorCredentialsFile)) return `sign in at ${url} with the username and password in ${server.operatorCredentialsFile} (made at the first start; valid until that password is changed)`;
+  return `sign in at ${url} with an operator account (README "Operators and sign-in")`;
 }
 
 function portFlag(value: string | undefined, flag: string): number | undefined {

@@ -60,6 +60,12 @@ import { fleetRoutes } from './http/routes/fleet.js';
 import { deviceHistoryRoutes } from './http/routes/device-history.js';
 import { statusRoutes } from './http/routes/status.js';
 import { datasetContentsRoutes } from './http/routes/dataset-contents.js';
+import { bootstrapOperators, openOperatorStore, OPERATOR_CREDENTIALS_FILE, OPERATOR_ENV, type OperatorBootstrap } from './identity/operators.js';
+import { openSessionStore } from './identity/sessions.js';
+import { createSignInLimit } from './identity/sign-in-limit.js';
+import { operatorMetricSources } from './identity/operator-metrics.js';
+import { sessionRoutes } from './http/routes/session.js';
+import { operatorRoutes } from './http/routes/operators.js';
 
 /** How long a stop waits for HTTP connections to finish before closing them. */
 const HTTP_CLOSE_GRACE_MS = 2000;
@@ -92,6 +98,9 @@ export interface RunningServer {
   readonly analytics: Analytics;
   /** the administrator's access key for the AWS-compatible APIs (SigV4) */
   readonly adminCredentials: AccessKey;
+  /** `<dataDir>/operator-credentials.json`: the first operator's generated password, when the
+   * server made one (it may not exist: IOT_OPERATOR_PASSWORD, or operators made otherwise) */
+  readonly operatorCredentialsFile: string;
   stop(): Promise<void>;
 }
 
@@ -111,6 +120,17 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const cleanup: (() => Promise<void> | void)[] = [];
   let ready = false;
   try {
+    // operators and their sessions (README "Operators and sign-in"): a removed operator or a new
+    // password ends the operator's sessions, including a reset by IOT_OPERATOR_PASSWORD below
+    const operators = openOperatorStore({ dataDir: settings.dataDir, fsync: settings.fsync });
+    const sessions = openSessionStore({
+      dataDir: settings.dataDir, fsync: settings.fsync, isOperator: (name) => operators.has(name),
+      onDiscardedFile: (reason) => log.warn({ reason }, 'the operator sessions file was unreadable and is replaced: operators sign in again'),
+    });
+    cleanup.unshift(() => sessions.close());
+    operators.onChange((name, change) => sessions.endForOperator(name, change === 'removed' ? 'operator-removed' : 'password-changed'));
+    logOperatorBootstrap(await bootstrapOperators(operators, settings.dataDir, options.env ?? {}), log);
+    const signInLimit = createSignInLimit();
     // the device registry: the journal replayed, then the configuration's things, types, groups
     const registry = openRegistry(settings.dataDir, { region: settings.region, accountId: settings.accountId, fsync: settings.fsync });
     cleanup.unshift(() => registry.close());
@@ -196,7 +216,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const unsubscribeDatasets = analytics.datasets.subscribe((e) => live.publishDataset({ type: 'dataset', ...e }));
     cleanup.unshift(() => unsubscribeDatasets());
 
-    const metrics = createMetrics(metricSources({ ingest, mqtt: mqttServer, rules, analytics, live, http: httpDelivery, auth: auth.counters, alertPublish: alertPublisher.counters, fleet: () => fleetActivity.counters() }));
+    const metrics = createMetrics([...metricSources({ ingest, mqtt: mqttServer, rules, analytics, live, http: httpDelivery, auth: auth.counters, alertPublish: alertPublisher.counters, fleet: () => fleetActivity.counters() }), ...operatorMetricSources(sessions, signInLimit)]);
     // dataset content URLs name the port we actually listen on (known once listening)
     const listeningPort = (): number => {
       const a = http.server.address();
@@ -215,18 +235,23 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         deviceHistoryRoutes(analytics),
         statusRoutes(rules, analytics),
         datasetContentsRoutes(() => analytics.datasets),
+        sessionRoutes({ operators, sessions, limit: signInLimit }),
+        operatorRoutes(operators),
       ],
       log,
       settings.maxPayloadBytes,
       { routes: [iotRulesRoutes(ruleStore, { ruleArn }), iotRegistryRoutes(registry), iotCertificateRoutes(certificates, policies), iotPolicyRoutes(policies), iotDataRoutes(shadows, { publish: (topic, payload, qos, retain) => mqttServer.publish(topic, payload, qos, retain), bodyLimit: settings.maxPayloadBytes }), iotRetainedRoutes(() => mqttServer.retained), iotEndpointRoutes({ host: settings.host }), iotAnalyticsChannelRoutes(analytics), iotAnalyticsDatastoreRoutes(analytics), iotAnalyticsPipelineRoutes(analytics), iotAnalyticsMiscRoutes(analytics), iotAnalyticsDatasetRoutes(analytics, contentUrls), devicePasswordRoutes(passwords), datastoreExportRoutes(analytics), alertRoutes(analytics), detectorRoutes(analytics)], bodyLimit: AWS_RULE_BODY_LIMIT, auth: { isSigned: carriesSigV4, verify: (r) => signatures.verify(r) } },
+      sessions,
     );
-    const closeSockets = attachWebSockets(http.server, {
+    // a live socket lives no longer than the session that opened it
+    sessions.onEnd((session, reason) => sockets.endSession(session.id, `session ended: ${reason}`));
+    const sockets = attachWebSockets(http.server, {
       mqtt: (stream, request) => mqttServer.handleStream(stream, request),
       live: (socket) => live.accept(socket),
-    });
+    }, sessions);
     await http.listen({ port: settings.httpPort, host: settings.host });
     cleanup.unshift(async () => {
-      closeSockets();
+      sockets.close();
       // fastify closes idle keep-alive connections only; one a client holds in another state
       // (seen with fetch()'s pool after a streamed dataset CSV) must not hold the stop forever
       const force = setTimeout(() => http.server.closeAllConnections(), HTTP_CLOSE_GRACE_MS);
@@ -255,6 +280,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       rules,
       analytics,
       adminCredentials: adminKey.credentials,
+      operatorCredentialsFile: join(settings.dataDir, OPERATOR_CREDENTIALS_FILE),
       stop() {
         ready = false;
         stopping ??= runCleanup(cleanup, log);
@@ -265,6 +291,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await runCleanup(cleanup, log);
     throw err;
   }
+}
+
+/** Says how to sign in: where the generated password is, or that IOT_OPERATOR_PASSWORD applies;
+ * never a password. */
+function logOperatorBootstrap(b: OperatorBootstrap, log: Logger): void {
+  if (b.source === 'created') log.info({ operatorCredentialsFile: b.credentialsFile, username: b.username }, 'created the first operator account; its password is in the operator credentials file');
+  else if (b.source === 'file') log.warn({ operatorCredentialsFile: b.credentialsFile, username: b.username }, 'no operator accounts were stored: made the account in the operator credentials file again');
+  else if (b.source === 'environment' && b.changed) log.info({ username: b.username, env: OPERATOR_ENV.password }, 'operator password set from the environment');
 }
 
 /** Applies the declared resources idempotently (each put is an upsert by name), in dependency

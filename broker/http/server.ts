@@ -1,6 +1,12 @@
 // The HTTP port: health, metrics, our own /api/ routes and the dashboard, the AWS-compatible
 // routes (in their own fastify scope: AWS error shape, lenient bodies, their own body limit),
 // plus the WebSocket upgrades (see websocket.ts). The only file that imports fastify.
+//
+// The gate: a request is authenticated by an operator's session cookie or by a SigV4 signature
+// (verified before validation, below). Only the routes in OPEN_ROUTES answer without either;
+// every other route in the root scope answers 401 NotSignedIn, and the AWS scope keeps AWS's
+// MissingAuthenticationTokenException, both before the body is read. A cookie-authenticated
+// request that changes state must not come from another site's page (same-origin.ts).
 import { createHash, randomUUID } from 'node:crypto';
 import { pipeline, Transform } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -9,6 +15,8 @@ import { BrokerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SignedRequest } from '../identity/sigv4.js';
 import { awsErrorResponse, toErrorOutcome } from './aws-errors.js';
+import { sessionTokenOf } from './session-cookie.js';
+import { originMatchesHost, UNSAFE_METHODS } from './same-origin.js';
 
 export type Http = FastifyInstance;
 export type RouteModule = (app: Http) => void;
@@ -29,13 +37,63 @@ export interface RequestAuth {
   verify(request: SignedRequest): Promise<unknown>;
 }
 
+/** Who a session cookie names (identity/sessions.ts). */
+export interface OperatorSession {
+  /** the token's hash: names the session, is no credential */
+  id: string;
+  username: string;
+  /** epoch ms */
+  expiresAt: number;
+}
+
+export interface OperatorGate {
+  /** the live session a cookie's token names (its idle timer restarted), or undefined */
+  authenticate(token: string): OperatorSession | undefined;
+}
+
+/**
+ * What answers without a session or a signature, by method and route pattern (HEAD goes with
+ * GET): nothing here shows or changes data. The dashboard's files are the app shell (its data
+ * comes from gated routes), /api/ca-certificate.pem is public by nature, dataset content URLs
+ * carry their own signature, and the session routes are how one signs in (GET answers 401 when
+ * signed out). A route missing from this list is gated: the list fails closed.
+ */
+const OPEN_ROUTES: ReadonlySet<string> = new Set([
+  'GET /health',
+  'GET /metrics',
+  'GET /',
+  'GET /:file',
+  'GET /api/ca-certificate.pem',
+  'GET /api/dataset-content/:datasetName/:file',
+  'POST /api/session',
+  'GET /api/session',
+  'DELETE /api/session',
+]);
+
 const EMPTY_SHA256 = createHash('sha256').digest('hex');
 /** SHA-256 of each signed request's body bytes exactly as received (before any parser). */
 const bodyHashes = new WeakMap<FastifyRequest, ReturnType<typeof createHash>>();
 /** JSON errors of AWS bodies, reported only after the signature is checked. */
 const deferredBodyErrors = new WeakMap<FastifyRequest, Error>();
+/** The session (and its token) a request's cookie authenticated. */
+const requestSessions = new WeakMap<FastifyRequest, { token: string; session: OperatorSession }>();
 
-export function createHttp(routes: RouteModule[], log: Logger, bodyLimit: number, aws?: AwsRoutes): Http {
+/** The operator session that authenticated this request, if a session cookie did. */
+export function sessionOf(request: FastifyRequest): { token: string; session: OperatorSession } | undefined {
+  return requestSessions.get(request);
+}
+
+/** The address the request came from (the socket's: X-Forwarded-For is not trusted). */
+export function clientAddress(request: FastifyRequest): string {
+  return request.ip;
+}
+
+/** Whether the request reached us over a TLS socket (a proxy's X-Forwarded-Proto is the caller's to read). */
+export function socketEncrypted(request: FastifyRequest): boolean {
+  return (request.raw.socket as { encrypted?: boolean }).encrypted === true;
+}
+
+export function createHttp(routes: RouteModule[], log: Logger, bodyLimit: number, aws: AwsRoutes | undefined, gate: OperatorGate): Http {
   const app = Fastify({ logger: false, bodyLimit });
 
   app.setErrorHandler((err, request, reply) => {
@@ -46,6 +104,7 @@ export function createHttp(routes: RouteModule[], log: Logger, bodyLimit: number
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ code: 'NotFound', message: `no route for ${request.method} ${request.url}` } satisfies ApiErrorBody);
   });
+  guard(app, gate, aws?.auth);
   if (aws) verifySignedRequests(app, aws.auth);
   for (const route of routes) route(app);
   if (aws) void app.register(async (scope) => awsScope(scope, aws, log));
@@ -67,17 +126,18 @@ function awsScope(scope: Http, aws: AwsRoutes, log: Logger): void {
       done(null, undefined);
     }
   });
-  // a route may still set its own limit
+  // a route may still set its own limit; the mark tells the root scope's gate to leave the route to this scope
   scope.addHook('onRoute', (route) => {
     route.bodyLimit ??= aws.bodyLimit;
+    route.config = { ...route.config, [AWS_SCOPE]: true };
   });
   scope.addHook('onRequest', async (_request, reply) => {
     void reply.header('x-amzn-RequestId', randomUUID());
   });
-  // Unsigned requests are refused before their body is read; signed ones were verified by the
-  // root scope's preValidation hook, which runs before this scope's.
+  // Requests neither signed nor from a signed-in operator are refused before their body is read;
+  // signed ones were verified by the root scope's preValidation hook, which runs before this scope's.
   scope.addHook('onRequest', async (request) => {
-    if (!aws.auth.isSigned(signedParts(request))) throw new BrokerError('MissingAuthenticationTokenException', 'Missing Authentication Token');
+    if (!aws.auth.isSigned(signedParts(request)) && !requestSessions.has(request)) throw new BrokerError('MissingAuthenticationTokenException', 'Missing Authentication Token');
   });
   scope.addHook('preValidation', async (request) => {
     const bodyError = deferredBodyErrors.get(request);
@@ -90,6 +150,38 @@ function awsScope(scope: Http, aws: AwsRoutes, log: Logger): void {
     void reply.status(status).headers(headers).send(body);
   });
   for (const route of aws.routes) route(scope);
+}
+
+const AWS_SCOPE = 'iotcoreAwsScope';
+
+/** The gate (see the file's opening comment), run first on every request of both scopes. A
+ * signed request is left to the signature check; a cookie is looked at only on unsigned ones. */
+function guard(app: Http, gate: OperatorGate, signatures: RequestAuth | undefined): void {
+  app.addHook('onRequest', async (request) => {
+    const signed = signatures?.isSigned(signedParts(request)) === true;
+    if (!signed) {
+      const token = sessionTokenOf(request.headers);
+      const session = token === undefined ? undefined : gate.authenticate(token);
+      if (token !== undefined && session) requestSessions.set(request, { token, session });
+      // sign-in included: a cross-site page must not sign a browser in to an account of its choosing either
+      if (UNSAFE_METHODS.has(request.method) && !originMatchesHost(request.headers)) {
+        throw new BrokerError('CrossOriginRequestRefused', `Origin ${String(request.headers.origin)} is not this server (${String(request.headers.host)}); state-changing requests must come from the dashboard's own pages`);
+      }
+    }
+    if (signed || requestSessions.has(request)) return;
+    const config = request.routeOptions.config as unknown as Record<string, unknown> | undefined;
+    if (config?.[AWS_SCOPE] === true) return; // that scope answers in AWS's terms
+    if (isOpen(request)) return;
+    throw new BrokerError('NotSignedIn', 'sign in (POST /api/session) or sign the request with SigV4');
+  });
+}
+
+function isOpen(request: FastifyRequest): boolean {
+  const pattern = request.routeOptions.url;
+  // no such route: a 404 tells nothing outside /api/; under /api/ it would list our routes
+  if (pattern === undefined) return !request.url.startsWith('/api/') && request.url !== '/api';
+  const method = request.method === 'HEAD' ? 'GET' : request.method;
+  return OPEN_ROUTES.has(`${method} ${pattern}`);
 }
 
 /** Every signed request is verified before validation and handlers, on any route: the AWS scope

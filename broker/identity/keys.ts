@@ -80,9 +80,9 @@ function readCredentialsFile(path: string): AccessKey {
 }
 
 /** Writes a 0600 file that did not exist: a temporary file is written completely, then linked
- * into place (link fails if the name exists), so a crash never leaves half a key and two
+ * into place (link fails if the name exists), so a crash never leaves half a secret and two
  * starts racing on one data directory cannot both win. */
-function createExclusively(path: string, text: string): void {
+export function createExclusively(path: string, text: string): void {
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
   try {

@@ -1,37 +1,26 @@
 // Device passwords: our extension for constrained devices that cannot do TLS client certificates.
 // One credential per thing; the device connects with username = thing name and this password.
-// Only scrypt hashes are stored (random 16-byte salt, the cost parameters kept with each hash, so
-// they can be raised later without breaking stored ones), in `<dataDir>/device-passwords.json`
-// (atomic rewrite, mode 0600). The principal ARN of a credential,
+// Only scrypt hashes are stored (scrypt-hash.ts: random salt, the cost kept with each hash), in
+// `<dataDir>/device-passwords.json` (atomic rewrite, mode 0600). The principal ARN of a credential,
 // `arn:aws:iot:<region>:<account>:password/<thingName>`, is what policies attach to.
 //
 // scrypt is deliberately slow (~50 ms of CPU). A successful verification is remembered as an HMAC
 // of the password under a key that lives only in this process, so a fleet reconnecting after a
 // network split costs one HMAC per device, not one scrypt. Changing or deleting the password
 // forgets it. The memory is bounded (least recently verified forgotten first).
-import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrokerError } from '../errors.js';
 import { writeFileAtomic } from '../atomic-file.js';
+import { DEFAULT_SCRYPT, hashSecret, verifySecret, type ScryptCost, type ScryptHash } from './scrypt-hash.js';
 
 export const PASSWORDS_FILE = 'device-passwords.json';
 export const PASSWORD_MIN = 16;
 export const PASSWORD_MAX = 256;
 const MAX_REMEMBERED = 10_000;
 
-export interface ScryptCost { N: number; r: number; p: number }
-/** ~16 MB and ~50 ms per hash: the interactive-login strength of the scrypt paper */
-export const DEFAULT_SCRYPT: ScryptCost = { N: 16384, r: 8, p: 1 };
-const KEY_LENGTH = 32;
-
-interface StoredPassword {
-  /** base64 */
-  salt: string;
-  hash: string;
-  N: number;
-  r: number;
-  p: number;
+interface StoredPassword extends ScryptHash {
   /** epoch ms */
   creationDate: number;
 }
@@ -96,9 +85,7 @@ export function openPasswordStore(options: PasswordStoreOptions) {
       else if (typeof password !== 'string' || password.length < PASSWORD_MIN || password.length > PASSWORD_MAX) {
         throw new BrokerError('InvalidRequestException', `password must be a string of ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`);
       } else secret = password;
-      const salt = randomBytes(16);
-      const hash = await derive(secret, salt, cost);
-      const stored: StoredPassword = { salt: salt.toString('base64'), hash: hash.toString('base64'), ...cost, creationDate: now() };
+      const stored: StoredPassword = { ...(await hashSecret(secret, cost)), creationDate: now() };
       persist(new Map(passwords).set(thingName, stored));
       passwords.set(thingName, stored);
       changed(thingName);
@@ -135,10 +122,9 @@ export function openPasswordStore(options: PasswordStoreOptions) {
         remembered.set(thingName, known);
         return 'ok';
       }
-      const expected = Buffer.from(stored.hash, 'base64');
-      const actual = await derive(password, Buffer.from(stored.salt, 'base64'), stored, expected.length);
+      const matches = await verifySecret(password, stored);
       // the password may have changed while scrypt ran
-      if (passwords.get(thingName) !== stored || !timingSafeEqual(actual, expected)) return 'wrong';
+      if (passwords.get(thingName) !== stored || !matches) return 'wrong';
       remembered.set(thingName, print);
       if (remembered.size > MAX_REMEMBERED) remembered.delete(remembered.keys().next().value!);
       return 'ok';
@@ -151,12 +137,6 @@ export function openPasswordStore(options: PasswordStoreOptions) {
 
     counts: () => ({ passwords: passwords.size, remembered: remembered.size }),
   };
-}
-
-function derive(password: string, salt: Buffer, cost: ScryptCost, keyLength = KEY_LENGTH): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(password, salt, keyLength, { N: cost.N, r: cost.r, p: cost.p, maxmem: 256 * cost.N * cost.r + 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key)));
-  });
 }
 
 function readStore(path: string): FileShape {

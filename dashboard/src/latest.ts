@@ -1,13 +1,12 @@
-// The latest reading per device, for the devices table. Bounded: beyond `maxDevices` new devices
-// are counted, not stored.
+// The latest measurements per device from the live feed, for the fleet table. Bounded: beyond
+// `maxDevices` new devices are counted, not stored. Pure.
 
-import type { Reading } from './frames.js';
+import type { DecodedRow } from './frames.js';
 
 export interface DeviceLatest {
   deviceId: string;
-  temperature: number | null;
-  humidity: number | null;
-  battery: number | null;
+  /** the newest value of each metric the device has reported */
+  values: Record<string, number>;
   /** epoch ms of the newest row */
   lastSeen: number;
   /** rows received for this device since the page opened */
@@ -19,7 +18,7 @@ export class LatestByDevice {
   private readonly overflow = new Set<string>();
   private version = 0;
 
-  constructor(private readonly maxDevices = 500) {}
+  constructor(private readonly maxDevices = 10_000) {}
 
   /** Increments on every change, so a renderer can skip work when nothing moved. */
   get revision(): number {
@@ -30,27 +29,32 @@ export class LatestByDevice {
     return this.overflow.size;
   }
 
-  update(readings: readonly Reading[]): void {
-    for (const reading of readings) {
-      let entry = this.devices.get(reading.deviceId);
+  get(deviceId: string): DeviceLatest | undefined {
+    return this.devices.get(deviceId);
+  }
+
+  update(rows: readonly DecodedRow[]): void {
+    let changed = false;
+    for (const row of rows) {
+      if (row.deviceId === null) continue;
+      let entry = this.devices.get(row.deviceId);
       if (!entry) {
         if (this.devices.size >= this.maxDevices) {
-          if (this.overflow.size < 100_000) this.overflow.add(reading.deviceId);
+          if (this.overflow.size < 100_000) this.overflow.add(row.deviceId);
           continue;
         }
-        entry = { deviceId: reading.deviceId, temperature: null, humidity: null, battery: null, lastSeen: 0, rows: 0 };
-        this.devices.set(reading.deviceId, entry);
+        entry = { deviceId: row.deviceId, values: {}, lastSeen: 0, rows: 0 };
+        this.devices.set(row.deviceId, entry);
       }
       entry.rows++;
+      changed = true;
       // Rows arrive in commit order, but a late row must not overwrite a newer reading.
-      if (reading.seenAt < entry.lastSeen) continue;
-      entry.lastSeen = reading.seenAt;
-      // A missing attribute keeps the previous value rather than blanking the cell.
-      if (reading.temperature !== null) entry.temperature = reading.temperature;
-      if (reading.humidity !== null) entry.humidity = reading.humidity;
-      if (reading.battery !== null) entry.battery = reading.battery;
+      if (row.at < entry.lastSeen) continue;
+      entry.lastSeen = row.at;
+      // A metric the row lacks keeps its previous value rather than blanking the cell.
+      Object.assign(entry.values, row.values);
     }
-    if (readings.length > 0) this.version++;
+    if (changed) this.version++;
   }
 
   /** Devices sorted by id, numbers compared as numbers (sim-2 before sim-10). */

@@ -1,142 +1,134 @@
-// Per-device temperature series for the live chart, kept bounded (points per device, a time
-// window, a number of devices) and ordered by x, and turned into uPlot's aligned columnar data:
-// `[xs, ys_device1, ys_device2, ...]` with null where a device has no point at that x.
+// One device's measurements over time, columnar for the charts: a shared ascending x (epoch ms)
+// and one column per metric, null where a row lacks that metric. History and live rows are merged
+// into it in x order; bounded by a point cap. Pure.
 
-import type { Reading } from './frames.js';
+import type { DecodedRow } from './frames.js';
 
-export interface SeriesLimits {
-  /** devices charted; later devices are counted in `droppedDevices`, not drawn */
-  maxDevices: number;
-  /** points kept per device; the oldest go first */
-  maxPointsPerDevice: number;
-  /** seconds of history kept, relative to the newest x seen (not the browser's clock, which may be skewed) */
-  windowS: number;
-}
+export const DEFAULT_MAX_POINTS = 20_000;
 
-export const DEFAULT_SERIES_LIMITS: SeriesLimits = { maxDevices: 20, maxPointsPerDevice: 1200, windowS: 300 };
-
-export type AlignedSeries = [number[], ...(number | null)[][]];
-
-interface DeviceSeries {
-  xs: number[];
-  ys: number[];
-}
-
-export class SeriesStore {
-  private readonly names: string[] = [];
-  private readonly byDevice = new Map<string, DeviceSeries>();
-  private readonly overflowDevices = new Set<string>();
-  private newestX = Number.NEGATIVE_INFINITY;
+export class MetricSeries {
+  private xs: number[] = [];
+  private readonly columns = new Map<string, (number | null)[]>();
   private changed = false;
-  /** points removed because a device exceeded maxPointsPerDevice */
+  /** points removed because the cap was reached */
   droppedPoints = 0;
 
-  constructor(private readonly limits: SeriesLimits = DEFAULT_SERIES_LIMITS) {}
+  constructor(private readonly maxPoints = DEFAULT_MAX_POINTS) {}
 
-  /** Device ids in series order (the order they first appeared). */
-  get deviceIds(): readonly string[] {
-    return this.names;
+  /** Metric names in order of first appearance. */
+  get metrics(): string[] {
+    return [...this.columns.keys()];
   }
 
-  /** Devices seen but not charted because maxDevices was reached. */
-  get droppedDevices(): number {
-    return this.overflowDevices.size;
+  get length(): number {
+    return this.xs.length;
   }
 
-  /** True once since the last `toAligned()` when something changed. */
-  get dirty(): boolean {
-    return this.changed;
+  get firstX(): number | undefined {
+    return this.xs[0];
   }
 
-  add(readings: readonly Reading[]): void {
-    for (const reading of readings) {
-      if (reading.temperature === null) continue;
-      const series = this.seriesFor(reading.deviceId);
-      if (!series) continue;
-      insertOrdered(series, reading.x, reading.temperature);
-      if (reading.x > this.newestX) this.newestX = reading.x;
-      this.changed = true;
-    }
-    if (this.changed) this.trim();
+  get lastX(): number | undefined {
+    return this.xs[this.xs.length - 1];
   }
 
-  private seriesFor(deviceId: string): DeviceSeries | undefined {
-    const existing = this.byDevice.get(deviceId);
-    if (existing) return existing;
-    if (this.names.length >= this.limits.maxDevices) {
-      // The Set is bounded by what the feed sends; cap it too so a flood of ids cannot grow it.
-      if (this.overflowDevices.size < 100_000) this.overflowDevices.add(deviceId);
-      return undefined;
-    }
-    const created: DeviceSeries = { xs: [], ys: [] };
-    this.byDevice.set(deviceId, created);
-    this.names.push(deviceId);
-    return created;
-  }
-
-  private trim(): void {
-    const oldestKept = this.newestX - this.limits.windowS;
-    for (const series of this.byDevice.values()) {
-      let cut = 0;
-      while (cut < series.xs.length && series.xs[cut] < oldestKept) cut++;
-      const overCap = series.xs.length - cut - this.limits.maxPointsPerDevice;
-      if (overCap > 0) {
-        this.droppedPoints += overCap;
-        cut += overCap;
-      }
-      if (cut > 0) {
-        series.xs.splice(0, cut);
-        series.ys.splice(0, cut);
-      }
-    }
-  }
-
-  /** uPlot aligned data: the union of all devices' xs (ascending, distinct), one y column per device. */
-  toAligned(): AlignedSeries {
+  /** True once since the last `takeDirty()` when something changed. */
+  takeDirty(): boolean {
+    const was = this.changed;
     this.changed = false;
-    const all = this.names.map((name) => this.byDevice.get(name) as DeviceSeries);
-    const heads = new Array<number>(all.length).fill(0);
-    const xs: number[] = [];
-    const columns: (number | null)[][] = all.map(() => []);
-    // k-way merge of the per-device sorted xs: O(points x devices), devices <= maxDevices.
-    for (;;) {
-      let nextX = Number.POSITIVE_INFINITY;
-      for (let d = 0; d < all.length; d++) {
-        const x = all[d].xs[heads[d]];
-        if (x !== undefined && x < nextX) nextX = x;
-      }
-      if (nextX === Number.POSITIVE_INFINITY) break;
-      xs.push(nextX);
-      for (let d = 0; d < all.length; d++) {
-        const series = all[d];
-        if (series.xs[heads[d]] === nextX) {
-          // Several points of one device at the same x: the chart shows the last one.
-          while (series.xs[heads[d]] === nextX) heads[d]++;
-          columns[d].push(series.ys[heads[d] - 1]);
-        } else {
-          columns[d].push(null);
+    return was;
+  }
+
+  clear(): void {
+    this.xs = [];
+    for (const metric of this.columns.keys()) this.columns.set(metric, []);
+    this.changed = true;
+  }
+
+  /** Makes a metric known (its chart exists) before any value of it arrives. */
+  addMetric(metric: string): void {
+    if (!this.columns.has(metric)) this.columns.set(metric, new Array<number | null>(this.xs.length).fill(null));
+  }
+
+  /**
+   * Adds rows at their x (`row.at`). A row equal to one already held (same x, same values) is
+   * skipped: refetched history overlapping rows that came live must not draw twice.
+   */
+  add(rows: readonly DecodedRow[]): number {
+    let added = 0;
+    for (const row of rows) {
+      for (const metric of Object.keys(row.values)) this.addMetric(metric);
+      const index = this.insertionIndex(row.at);
+      if (this.duplicates(index, row)) continue;
+      this.xs.splice(index, 0, row.at);
+      for (const [metric, values] of this.columns) values.splice(index, 0, row.values[metric] ?? null);
+      added++;
+    }
+    if (added > 0) {
+      this.changed = true;
+      this.cap();
+    }
+    return added;
+  }
+
+  /** Drops points with x < minX (the live window sliding). */
+  trimBefore(minX: number): void {
+    let cut = 0;
+    while (cut < this.xs.length && this.xs[cut] < minX) cut++;
+    this.removeOldest(cut);
+  }
+
+  /** `[xs, ys]` of one metric, for its chart (copies: the chart keeps them while we go on). */
+  columnOf(metric: string): [number[], (number | null)[]] {
+    return [this.xs.slice(), (this.columns.get(metric) ?? new Array<number | null>(this.xs.length).fill(null)).slice()];
+  }
+
+  /** How many points of a metric are not null. */
+  countOf(metric: string): number {
+    return (this.columns.get(metric) ?? []).reduce<number>((n, v) => (v === null ? n : n + 1), 0);
+  }
+
+  private cap(): void {
+    const over = this.xs.length - this.maxPoints;
+    if (over > 0) {
+      this.droppedPoints += over;
+      this.removeOldest(over);
+    }
+  }
+
+  private removeOldest(count: number): void {
+    if (count <= 0) return;
+    this.xs.splice(0, count);
+    for (const values of this.columns.values()) values.splice(0, count);
+    this.changed = true;
+  }
+
+  /** Index after every x <= at: appends in the common case (rows arrive in time order). */
+  private insertionIndex(at: number): number {
+    const xs = this.xs;
+    if (xs.length === 0 || at >= xs[xs.length - 1]) return xs.length;
+    let lo = 0;
+    let hi = xs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (xs[mid] <= at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private duplicates(index: number, row: DecodedRow): boolean {
+    // Equal xs sit just before the insertion index.
+    for (let i = index - 1; i >= 0 && this.xs[i] === row.at; i--) {
+      let same = true;
+      for (const [metric, values] of this.columns) {
+        if ((row.values[metric] ?? null) !== values[i]) {
+          same = false;
+          break;
         }
       }
+      if (same) return true;
     }
-    return [xs, ...columns];
+    return false;
   }
-}
-
-/** Appends in the common case (x not older than the last point); otherwise inserts in order. */
-function insertOrdered(series: DeviceSeries, x: number, y: number): void {
-  const { xs, ys } = series;
-  if (xs.length === 0 || x >= xs[xs.length - 1]) {
-    xs.push(x);
-    ys.push(y);
-    return;
-  }
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (xs[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  xs.splice(lo, 0, x);
-  ys.splice(lo, 0, y);
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer, type StartOptions } from '../../broker/index.js';
+import { OPERATOR_ENV } from './operator.js';
 
 export function tempDataDir(prefix = 'iotcore-test-'): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -12,7 +13,8 @@ export function tempDataDir(prefix = 'iotcore-test-'): { dir: string; remove(): 
 export function startTestServer(dataDir: string, extra: StartOptions = {}): Promise<RunningServer> {
   // Integration tests of other features use the development mode (anonymous MQTT clients may do
   // everything); security tests pass their own `env` (e.g. `{}`) and get authentication and policies.
-  return startServer({ dataDir, httpPort: 0, mqttPort: 0, mqttsPort: 0, host: '127.0.0.1', logLevel: 'silent', env: { IOT_ALLOW_ANONYMOUS: 'true' }, ...extra });
+  // The operator TEST_OPERATOR (helpers/operator.ts) may sign in.
+  return startServer({ dataDir, httpPort: 0, mqttPort: 0, mqttsPort: 0, host: '127.0.0.1', logLevel: 'silent', env: { IOT_ALLOW_ANONYMOUS: 'true', ...OPERATOR_ENV }, ...extra });
 }
 
 /** Polls until `check` returns a value that is not undefined, or fails after `timeoutMs`. */

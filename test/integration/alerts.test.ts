@@ -8,6 +8,7 @@ import type { Alert, AlertListBody, LiveServerFrame } from '../../broker/contrac
 import { awsClientConfig, signedFetch } from '../helpers/aws.js';
 import { connect, type Inbox } from '../helpers/mqtt.js';
 import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
+import { signIn } from '../helpers/operator.js';
 
 const KEY = { source: 'temp-detector', deviceId: 'sensor-1', metric: 'temperature' };
 
@@ -38,7 +39,7 @@ describe('alerts through the server', () => {
     }));
     inbox = await connect(s, 'alert-watcher', ['iotcore/alerts/#', 'ops/alerts']);
     const frames: LiveServerFrame[] = [];
-    live = new WebSocket(`ws://127.0.0.1:${s.httpPort}/api/live`);
+    live = new WebSocket(`ws://127.0.0.1:${s.httpPort}/api/live`, { headers: { cookie: await signIn(`http://127.0.0.1:${s.httpPort}`) } });
     live.on('message', (d) => frames.push(JSON.parse(String(d)) as LiveServerFrame));
     await eventually(async () => (frames.some((f) => f.type === 'hello') ? true : undefined), 5000, 'the live hello');
 

@@ -4,9 +4,10 @@ import mqtt from 'mqtt';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_RESOURCES, type RunningServer } from '../../broker/index.js';
-import { eventually, getJson, startTestServer, tempDataDir } from '../helpers/server.js';
+import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
 import { readArchiveFiles } from '../helpers/archive.js';
 import { metricValue } from '../helpers/metrics.js';
+import { operatorJson } from '../helpers/operator.js';
 
 const COUNT_ROWS = { datasetName: 'row_count', actions: [{ actionName: 'q', queryAction: { sqlQuery: 'SELECT count(*) AS n FROM telemetry_store' } }] };
 const CONFIG = { ...DEFAULT_RESOURCES, datasets: [...DEFAULT_RESOURCES.datasets, COUNT_ROWS] };
@@ -16,7 +17,7 @@ describe('bad input on a running server', () => {
   let server: RunningServer;
   let client: mqtt.MqttClient;
   const rowCount = async () => {
-    const res = await getJson<{ rows: unknown[][] }>(`http://127.0.0.1:${server.httpPort}/api/datasets/row_count/run`, { method: 'POST' });
+    const res = await operatorJson<{ rows: unknown[][] }>(`http://127.0.0.1:${server.httpPort}`, '/api/datasets/row_count/run', { method: 'POST' });
     return Number(res.body.rows[0][0]);
   };
 
@@ -69,11 +70,11 @@ describe('bad input on a running server', () => {
   });
 
   it('answers malformed API requests and unknown datasets with coded errors', async () => {
-    const unknown = await getJson<{ code: string; message: string }>(`http://127.0.0.1:${server.httpPort}/api/datasets/no_such_dataset/run`, { method: 'POST' });
+    const unknown = await operatorJson<{ code: string; message: string }>(`http://127.0.0.1:${server.httpPort}`, '/api/datasets/no_such_dataset/run', { method: 'POST' });
     expect(unknown.status).toBe(404);
     expect(unknown.body.code).toBe('ResourceNotFoundException');
     expect(unknown.body.message).toContain('no_such_dataset');
-    const noRoute = await getJson<{ code: string }>(`http://127.0.0.1:${server.httpPort}/api/nothing-here`);
+    const noRoute = await operatorJson<{ code: string }>(`http://127.0.0.1:${server.httpPort}`, '/api/nothing-here');
     expect(noRoute.status).toBe(404);
     expect(noRoute.body.code).toBe('NotFound');
   });

@@ -3,7 +3,8 @@
 import mqtt from 'mqtt';
 import { WebSocket } from 'ws';
 import { DEFAULT_RESOURCES, type RunningServer, type TelemetryPayload } from '../../broker/index.js';
-import { eventually, getJson, startTestServer, tempDataDir } from '../helpers/server.js';
+import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
+import { operatorJson, signIn } from '../helpers/operator.js';
 import { readArchiveFiles } from '../helpers/archive.js';
 
 const CLIENTS = 10;
@@ -26,7 +27,7 @@ function reading(deviceId: string, seq: number): TelemetryPayload {
 }
 
 async function runDataset(server: RunningServer, name: string): Promise<DatasetResult> {
-  const res = await getJson<DatasetResult>(`http://127.0.0.1:${server.httpPort}/api/datasets/${name}/run`, { method: 'POST' });
+  const res = await operatorJson<DatasetResult>(`http://127.0.0.1:${server.httpPort}`, `/api/datasets/${name}/run`, { method: 'POST' });
   if (res.status !== 200) throw new Error(`dataset ${name}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
@@ -88,7 +89,8 @@ describe('the data path from MQTT to the dataset', () => {
   });
 
   it('accepts MQTT over WebSocket on /mqtt and streams the new rows to a live subscriber on /api/live', async () => {
-    const live = new WebSocket(`ws://127.0.0.1:${server.httpPort}/api/live`);
+    const cookie = await signIn(`http://127.0.0.1:${server.httpPort}`);
+    const live = new WebSocket(`ws://127.0.0.1:${server.httpPort}/api/live`, { headers: { cookie } });
     const frames: { type: string; columns?: string[]; data?: unknown[][] }[] = [];
     live.on('message', (data) => frames.push(JSON.parse(String(data))));
     await eventually(async () => (frames.some((f) => f.type === 'hello') ? true : undefined), 3000, 'hello frame');

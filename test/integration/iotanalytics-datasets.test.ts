@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type { RunningServer } from '../../broker/index.js';
 import { awsClientConfig, caught } from '../helpers/aws.js';
 import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
+import { operatorFetch } from '../helpers/operator.js';
 
 const query = (sqlQuery: string) => [{ actionName: 'q', queryAction: { sqlQuery } }];
 
@@ -256,7 +257,7 @@ describe('IoT Analytics datasets through the AWS SDK', () => {
     const out = await client.send(new GetDatasetContentCommand({ datasetName: 'durable' }));
     expect(out.entries![0].dataURI).toContain(`:${server.httpPort}/`);
     expect(await csvOf(out)).toBe('seven\r\n7\r\n');
-    const run = await fetch(`http://127.0.0.1:${server.httpPort}/api/datasets/durable/run`, { method: 'POST' });
+    const run = await operatorFetch(`http://127.0.0.1:${server.httpPort}`, '/api/datasets/durable/run', { method: 'POST' });
     expect(await run.json()).toMatchObject({ datasetName: 'durable', rows: [[7]] });
   });
 });

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import type { PortsFile } from '../../broker/index.js';
-import { eventually, getJson, startTestServer, tempDataDir } from '../helpers/server.js';
+import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
+import { OPERATOR_ENV, operatorJson } from '../helpers/operator.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const children = new Set<ChildProcess>();
@@ -20,7 +21,7 @@ function startProcess(args: string[], env: Record<string, string> = {}): { child
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'broker/main.ts'), ...args], {
     cwd: ROOT,
     // development mode (anonymous MQTT clients) and any free TLS port, like the other integration tests
-    env: { ...process.env, IOT_LOG_LEVEL: 'warn', IOT_ALLOW_ANONYMOUS: 'true', IOT_MQTTS_PORT: '0', ...env },
+    env: { ...process.env, IOT_LOG_LEVEL: 'warn', IOT_ALLOW_ANONYMOUS: 'true', IOT_MQTTS_PORT: '0', ...OPERATOR_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -41,6 +42,7 @@ describe('the server process', () => {
     expect(ports.pid).toBe(proc.child.pid);
     expect((await fetch(`http://127.0.0.1:${ports.http}/health`)).status).toBe(200);
     expect(proc.output()).toContain(`MQTT on port ${ports.mqtt}`);
+    await eventually(async () => (proc.output().includes(`sign in at http://localhost:${ports.http}/ as "admin" with the password in IOT_OPERATOR_PASSWORD`) ? true : undefined), 5000, 'the sign-in hint');
 
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${ports.mqtt}`, { clientId: 'proc-test', protocolVersion: 4 });
     for (let seq = 0; seq < 20; seq++) {
@@ -51,7 +53,7 @@ describe('the server process', () => {
     expect(await exited(proc.child)).toBe(0);
 
     const server = await startTestServer(data.dir);
-    const summary = await getJson<{ columns: { name: string }[]; rows: unknown[][] }>(`http://127.0.0.1:${server.httpPort}/api/datasets/fleet_summary/run`, { method: 'POST' });
+    const summary = await operatorJson<{ columns: { name: string }[]; rows: unknown[][] }>(`http://127.0.0.1:${server.httpPort}`, '/api/datasets/fleet_summary/run', { method: 'POST' });
     await server.stop();
     data.remove();
     const messages = summary.body.columns.findIndex((c) => c.name === 'messages');

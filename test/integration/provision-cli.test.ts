@@ -9,7 +9,8 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { DEFAULT_RESOURCES, type RunningServer } from '../../broker/index.js';
-import { getJson, startTestServer, tempDataDir } from '../helpers/server.js';
+import { startTestServer, tempDataDir } from '../helpers/server.js';
+import { OPERATOR_ENV, operatorJson } from '../helpers/operator.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const run = promisify(execFile);
@@ -29,7 +30,7 @@ describe('npm run provision, then npx mqtt pub over TLS', () => {
 
   beforeAll(async () => {
     // env {}: anonymous MQTT is refused, as on a real installation
-    server = await startTestServer(data.dir, { env: {}, config: { ...DEFAULT_RESOURCES, datasets: [...DEFAULT_RESOURCES.datasets, COUNT_BY_DEVICE] } });
+    server = await startTestServer(data.dir, { env: { ...OPERATOR_ENV }, config: { ...DEFAULT_RESOURCES, datasets: [...DEFAULT_RESOURCES.datasets, COUNT_BY_DEVICE] } });
     credentialsFile = join(data.dir, 'admin-credentials.json');
     writeFileSync(credentialsFile, JSON.stringify(server.adminCredentials));
   });
@@ -54,7 +55,7 @@ describe('npm run provision, then npx mqtt pub over TLS', () => {
     await run(join(ROOT, 'node_modules/.bin/mqtt'), args, { cwd: ROOT, timeout: 20_000 });
 
     await server.analytics.flush();
-    const res = await getJson<{ rows: unknown[][] }>(`http://127.0.0.1:${server.httpPort}/api/datasets/rows_of_my_sensor/run`, { method: 'POST' });
+    const res = await operatorJson<{ rows: unknown[][] }>(`http://127.0.0.1:${server.httpPort}`, '/api/datasets/rows_of_my_sensor/run', { method: 'POST' });
     expect(res).toMatchObject({ status: 200, body: { rows: [[21.5]] } });
   }, 60_000);
 

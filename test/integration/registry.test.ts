@@ -14,6 +14,7 @@ import {
 import type { RunningServer } from '../../broker/index.js';
 import { awsClientConfig, caught } from '../helpers/aws.js';
 import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
+import { operatorFetch } from '../helpers/operator.js';
 
 const ACCOUNT = '123456789012';
 const CONFIG = {
@@ -172,7 +173,7 @@ describe('the device registry with @aws-sdk/client-iot', () => {
   });
 
   it('lets POST /api/rules/test read the registry as live rules do', async () => {
-    const res = await fetch(`http://127.0.0.1:${server.httpPort}/api/rules/test`, {
+    const res = await operatorFetch(`http://127.0.0.1:${server.httpPort}`, '/api/rules/test', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({

@@ -96,11 +96,12 @@ describe('SigV4 on the AWS-compatible APIs', () => {
     expect({ status: wrongService.status, type: wrongService.headers.get('x-amzn-errortype') }).toEqual({ status: 403, type: 'InvalidSignatureException' });
   });
 
-  it('leaves /api/ routes open but refuses a bad signature on them with 403 in our error shape', async () => {
+  it('accepts a signature on /api/ routes in place of a session, refuses a bad one with 403 in our error shape and an unsigned one with 401', async () => {
     const base = `http://127.0.0.1:${server.httpPort}`;
     const body = JSON.stringify({ sql: "SELECT * FROM 'a/#'", topic: 'a/b', payload: { x: 1 } });
-    const open = await fetch(`${base}/api/rules/test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    expect(open.status).toBe(200);
+    const unsigned = await fetch(`${base}/api/rules/test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(unsigned.status).toBe(401);
+    expect(await unsigned.json()).toEqual({ code: 'NotSignedIn', message: expect.any(String) });
     const signed = await signedFetch(server, 'POST', '/api/rules/test', body, { headers: { 'content-type': 'application/json' } });
     expect(signed.status).toBe(200);
     const forged = await signedFetch(server, 'POST', '/api/rules/test', body, {
@@ -109,9 +110,9 @@ describe('SigV4 on the AWS-compatible APIs', () => {
     });
     expect(forged.status).toBe(403);
     expect(await forged.json()).toEqual({ code: 'InvalidSignatureException', message: expect.any(String) });
-    // another scheme (a reverse proxy's Basic auth) is not ours to judge on /api/, but is no SigV4 on AWS routes
+    // another scheme (a reverse proxy's Basic auth) is neither a session nor SigV4
     const basic = { authorization: 'Basic dXNlcjpwYXNz', 'content-type': 'application/json' };
-    expect((await fetch(`${base}/api/rules/test`, { method: 'POST', headers: basic, body })).status).toBe(200);
+    expect((await fetch(`${base}/api/rules/test`, { method: 'POST', headers: basic, body })).status).toBe(401);
     const aws = await fetch(`${base}/rules`, { headers: basic });
     expect({ status: aws.status, type: aws.headers.get('x-amzn-errortype') }).toEqual({ status: 403, type: 'MissingAuthenticationTokenException' });
   });

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_RESOURCES, type RunningServer } from '../../broker/index.js';
 import { parseAnomalySpec, runFleet, type AnomalyLabel } from '../../devices-sim/index.js';
-import { getJson, startTestServer, tempDataDir } from '../helpers/server.js';
+import { startTestServer, tempDataDir } from '../helpers/server.js';
+import { operatorJson } from '../helpers/operator.js';
 
 const ROWS = {
   datasetName: 'sim_rows',
@@ -59,8 +60,9 @@ describe('simulated anomalies against the real server', () => {
     expect(stuck.messages).toBeGreaterThanOrEqual(5); // about 1 s at 10 msg/s
 
     await server.analytics.flush();
-    const res = await getJson<{ rows: [string, number | string, number | string, number, number][] }>(
-      `http://127.0.0.1:${server.httpPort}/api/datasets/sim_rows/run`,
+    const res = await operatorJson<{ rows: [string, number | string, number | string, number, number][] }>(
+      `http://127.0.0.1:${server.httpPort}`,
+      '/api/datasets/sim_rows/run',
       { method: 'POST' },
     );
     const rows: Row[] = res.body.rows.map(([deviceId, ts, seq, temperature, humidity]) => ({ deviceId, ts: Number(ts), seq: Number(seq), temperature, humidity }));

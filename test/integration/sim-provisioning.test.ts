@@ -9,7 +9,8 @@ import mqtt from 'mqtt';
 import { DEFAULT_RESOURCES, type RunningServer } from '../../broker/index.js';
 import { runFleet, SimError, type FleetOptionsInput } from '../../devices-sim/index.js';
 import { awsClientConfig } from '../helpers/aws.js';
-import { getJson, startTestServer, tempDataDir } from '../helpers/server.js';
+import { startTestServer, tempDataDir } from '../helpers/server.js';
+import { OPERATOR_ENV, operatorJson } from '../helpers/operator.js';
 
 const COUNT_BY_DEVICE = {
   datasetName: 'rows_by_device',
@@ -36,13 +37,13 @@ describe('the simulator provisioning its own credentials', () => {
   const certificateCount = async () => (await iot.send(new ListCertificatesCommand({ pageSize: 250 }))).certificates?.length ?? 0;
   const rowsByDevice = async () => {
     await server.analytics.flush();
-    const res = await getJson<{ rows: [string, number | string][] }>(`http://127.0.0.1:${server.httpPort}/api/datasets/rows_by_device/run`, { method: 'POST' });
+    const res = await operatorJson<{ rows: [string, number | string][] }>(`http://127.0.0.1:${server.httpPort}`, '/api/datasets/rows_by_device/run', { method: 'POST' });
     return Object.fromEntries(res.body.rows.map(([device, n]) => [device, Number(n)]));
   };
 
   beforeAll(async () => {
     // env {}: no IOT_ALLOW_ANONYMOUS, so MQTT requires a certificate or a password
-    server = await startTestServer(data.dir, { env: {}, config: { ...DEFAULT_RESOURCES, datasets: [...DEFAULT_RESOURCES.datasets, COUNT_BY_DEVICE] } });
+    server = await startTestServer(data.dir, { env: { ...OPERATOR_ENV }, config: { ...DEFAULT_RESOURCES, datasets: [...DEFAULT_RESOURCES.datasets, COUNT_BY_DEVICE] } });
     iot = new IoTClient(awsClientConfig(server));
   });
 

@@ -19,6 +19,7 @@ import {
 import type { RunningServer } from '../../broker/index.js';
 import { awsClientConfig, caught, signedFetch } from '../helpers/aws.js';
 import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
+import { operatorFetch } from '../helpers/operator.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/republish';
 const ALERT_SQL = "SELECT temperature * 1.8 + 32 AS f, topic(2) AS device FROM 'sensors/+/reading' WHERE temperature > 10";
@@ -286,7 +287,7 @@ describe('POST /api/rules/test', () => {
   const data = tempDataDir();
   let server: RunningServer;
   const test = async (body: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${server.httpPort}/api/rules/test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await operatorFetch(`http://127.0.0.1:${server.httpPort}`, '/api/rules/test', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 

@@ -7,19 +7,8 @@
 // bytes go in `payloadBase64`. The output is given as JSON when it parses as JSON, else base64.
 import { evaluateRuleSql, SQL_VERSIONS, type RuleLookups, type SqlVersion } from '../../../rules/index.js';
 import { BrokerError } from '../../errors.js';
+import type { RulesTestBody } from '../../contract.js';
 import type { Http } from '../server.js';
-
-/** The answer (candidate for broker/contract.ts once the dashboard uses it). */
-export interface RulesTestBody {
-  /** the topic matched the FROM filter (always true without FROM) */
-  matched: boolean;
-  /** matched and WHERE was true: a rule would have run its actions */
-  fired: boolean;
-  /** the output when it is JSON */
-  output?: unknown;
-  /** the output bytes, base64, when they are not JSON */
-  outputBase64?: string;
-}
 
 export interface RulesTestOptions {
   /** what accountid() returns, as in live rules */

@@ -1,70 +1,63 @@
-import type { Reading } from '../../../dashboard/src/frames.js';
-import { SeriesStore } from '../../../dashboard/src/series.js';
+import type { DecodedRow } from '../../../dashboard/src/frames.js';
+import { MetricSeries } from '../../../dashboard/src/series.js';
 
-function reading(deviceId: string, x: number, temperature: number | null): Reading {
-  return { deviceId, x, seenAt: x * 1000, temperature, humidity: null, battery: null };
+function row(at: number, values: Record<string, number>): DecodedRow {
+  return { deviceId: 'd', at, ts: at, values };
 }
 
-describe('SeriesStore', () => {
-  it('aligns devices on the union of their x values with null where a device has no point', () => {
-    const store = new SeriesStore({ maxDevices: 20, maxPointsPerDevice: 100, windowS: 300 });
-    store.add([reading('a', 10, 1), reading('b', 11, 5), reading('a', 12, 2), reading('b', 12, 6)]);
-    expect(store.deviceIds).toEqual(['a', 'b']);
-    expect(store.toAligned()).toEqual([
-      [10, 11, 12],
-      [1, null, 2],
-      [null, 5, 6],
-    ]);
+describe('MetricSeries', () => {
+  it('holds one x column and one column per metric, null where a row lacks the metric', () => {
+    const series = new MetricSeries();
+    series.add([row(1000, { temperature: 20 }), row(2000, { temperature: 21, battery: 90 })]);
+    expect(series.metrics).toEqual(['temperature', 'battery']);
+    expect(series.columnOf('temperature')).toEqual([[1000, 2000], [20, 21]]);
+    expect(series.columnOf('battery')).toEqual([[1000, 2000], [null, 90]]);
+    expect(series.countOf('battery')).toBe(1);
   });
 
-  it('keeps each device ordered by x even when a row arrives late', () => {
-    const store = new SeriesStore({ maxDevices: 20, maxPointsPerDevice: 100, windowS: 300 });
-    store.add([reading('a', 10, 1), reading('a', 30, 3), reading('a', 20, 2), reading('a', 5, 0)]);
-    expect(store.toAligned()).toEqual([
-      [5, 10, 20, 30],
-      [0, 1, 2, 3],
-    ]);
+  it('keeps x ascending when an older row arrives late', () => {
+    const series = new MetricSeries();
+    series.add([row(1000, { t: 1 }), row(3000, { t: 3 }), row(2000, { t: 2 })]);
+    expect(series.columnOf('t')).toEqual([[1000, 2000, 3000], [1, 2, 3]]);
   });
 
-  it('drops points older than the window, measured from the newest x', () => {
-    const store = new SeriesStore({ maxDevices: 20, maxPointsPerDevice: 100, windowS: 60 });
-    store.add([reading('a', 0, 1), reading('b', 30, 2)]);
-    store.add([reading('a', 100, 3)]);
-    expect(store.toAligned()).toEqual([[100], [3], [null]]);
+  it('skips a row it already holds (refetched history overlapping live rows)', () => {
+    const series = new MetricSeries();
+    series.add([row(1000, { t: 1 }), row(2000, { t: 2 })]);
+    expect(series.add([row(2000, { t: 2 }), row(2500, { t: 2.5 })])).toBe(1);
+    expect(series.columnOf('t')[0]).toEqual([1000, 2000, 2500]);
+    // same x, other values: a distinct row
+    expect(series.add([row(2500, { t: 9 })])).toBe(1);
+    expect(series.length).toBe(4);
   });
 
-  it('bounds points per device and counts what it drops', () => {
-    const store = new SeriesStore({ maxDevices: 20, maxPointsPerDevice: 3, windowS: 1e9 });
-    store.add([1, 2, 3, 4, 5].map((x) => reading('a', x, x * 10)));
-    expect(store.toAligned()).toEqual([
-      [3, 4, 5],
-      [30, 40, 50],
-    ]);
-    expect(store.droppedPoints).toBe(2);
+  it('slides the window and caps the points, oldest first', () => {
+    const series = new MetricSeries(3);
+    series.add([1, 2, 3, 4, 5].map((i) => row(i * 1000, { t: i })));
+    expect(series.columnOf('t')).toEqual([[3000, 4000, 5000], [3, 4, 5]]);
+    expect(series.droppedPoints).toBe(2);
+    series.trimBefore(4500);
+    expect(series.columnOf('t')).toEqual([[5000], [5]]);
+    expect(series.firstX).toBe(5000);
+    expect(series.lastX).toBe(5000);
   });
 
-  it('charts at most maxDevices devices, in order of appearance, and counts the others', () => {
-    const store = new SeriesStore({ maxDevices: 2, maxPointsPerDevice: 10, windowS: 300 });
-    store.add([reading('c', 1, 1), reading('a', 1, 2), reading('b', 1, 3), reading('d', 2, 4), reading('b', 3, 5)]);
-    expect(store.deviceIds).toEqual(['c', 'a']);
-    expect(store.droppedDevices).toBe(2);
-    expect(store.toAligned()).toEqual([[1], [1], [2]]);
+  it('reports a change once, and keeps its metrics when cleared', () => {
+    const series = new MetricSeries();
+    series.add([row(1, { t: 1 })]);
+    expect(series.takeDirty()).toBe(true);
+    expect(series.takeDirty()).toBe(false);
+    series.clear();
+    expect(series.takeDirty()).toBe(true);
+    expect(series.metrics).toEqual(['t']);
+    expect(series.columnOf('t')).toEqual([[], []]);
   });
 
-  it('ignores readings without a temperature and reports whether anything changed', () => {
-    const store = new SeriesStore();
-    store.add([reading('a', 1, null)]);
-    expect(store.dirty).toBe(false);
-    expect(store.deviceIds).toEqual([]);
-    store.add([reading('a', 2, 20)]);
-    expect(store.dirty).toBe(true);
-    store.toAligned();
-    expect(store.dirty).toBe(false);
-  });
-
-  it('shows the last value when one device has several points at the same x', () => {
-    const store = new SeriesStore();
-    store.add([reading('a', 1, 1), reading('a', 1, 2), reading('b', 1, 7)]);
-    expect(store.toAligned()).toEqual([[1], [2], [7]]);
+  it('hands out copies, so a chart holding them does not see later changes', () => {
+    const series = new MetricSeries();
+    series.add([row(1, { t: 1 })]);
+    const [xs] = series.columnOf('t');
+    series.add([row(2, { t: 2 })]);
+    expect(xs).toEqual([1]);
   });
 });
