@@ -1,12 +1,18 @@
 // Injected anomalies: what they are, their defaults, their text form `KIND:METRIC@SECONDS[:MAG][:DURs]`
 // (the --anomaly flag) and the options that choose which devices get them. The injection itself
 // is in anomaly-injector.ts; the ground-truth labels file in labels.ts.
+// Which metrics exist, their ranges and default magnitudes come from the device profile
+// (profiles/): a spec naming a metric the fleet's profile lacks is refused.
 
 import { SimError } from './errors.js';
-import type { EnvironmentReading } from './profiles/environment.js';
+import { ENVIRONMENT_PROFILE, type EnvironmentReading } from './profiles/environment.js';
+import { DEFAULT_PROFILE, PROFILE_NAMES, PROFILES, type ProfileName } from './profiles/index.js';
 
+/** The metrics of the default (environment) profile. */
 export const METRICS = ['temperature', 'humidity', 'battery'] as const satisfies readonly (keyof EnvironmentReading)[];
 export type Metric = (typeof METRICS)[number];
+/** A numeric metric of some profile (see PROFILES[name].metrics). */
+export type MetricName = string;
 
 export const ANOMALY_KINDS = ['spike', 'shift', 'drift', 'stuck', 'dropout', 'noise'] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
@@ -14,7 +20,7 @@ export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 export interface AnomalySpec {
   kind: AnomalyKind;
   /** null for dropout: the whole message is withheld */
-  metric: Metric | null;
+  metric: MetricName | null;
   /** seconds after the device's first message */
   atS: number;
   /** in the metric's unit: the offset (spike, shift), the offset reached at the end (drift), the
@@ -27,7 +33,7 @@ export interface AnomalySpec {
 /** Ground truth of one injected anomaly, one JSON line of the --labels file. */
 export interface AnomalyLabel {
   deviceId: string;
-  metric: Metric | null;
+  metric: MetricName | null;
   kind: AnomalyKind;
   /** epoch ms (the payload's `ts`) of the first and last anomalous message sent; for dropout,
    * of the first and last message withheld */
@@ -55,14 +61,14 @@ export const MAX_ANOMALY_SPECS = 100;
 export const MAX_INJECTIONS = 100_000;
 export const MAX_ANOMALY_RATE = 0.99;
 
-/** Magnitudes when none is given: far outside the profile's normal variation (temperature moves
- * about 0.3 °C and humidity about 1 % between readings), so a working detector must see them. */
-export const DEFAULT_MAGNITUDE: Record<'spike' | 'shift' | 'drift' | 'noise', Record<Metric, number>> = {
-  spike: { temperature: 10, humidity: 30, battery: -30 },
-  shift: { temperature: 5, humidity: 15, battery: -15 },
-  drift: { temperature: 5, humidity: 15, battery: -15 },
-  noise: { temperature: 3, humidity: 10, battery: 5 },
-};
+type MagnitudeKind = 'spike' | 'shift' | 'drift' | 'noise';
+const MAGNITUDE_KINDS: readonly MagnitudeKind[] = ['spike', 'shift', 'drift', 'noise'];
+
+/** Magnitudes of the environment profile when none is given (every profile states its own in
+ * its metrics' `anomaly` defaults): far outside the normal variation between readings. */
+export const DEFAULT_MAGNITUDE = Object.fromEntries(
+  MAGNITUDE_KINDS.map((kind) => [kind, Object.fromEntries(METRICS.map((m) => [m, ENVIRONMENT_PROFILE.metrics[m].anomaly[kind]]))]),
+) as Record<MagnitudeKind, Record<Metric, number>>;
 /** A drift needs a finite ramp; every other window lasts until the run ends unless given. */
 export const DEFAULT_DRIFT_S = 60;
 
@@ -72,12 +78,32 @@ function invalid(message: string): never {
   throw new SimError('InvalidArgumentException', message);
 }
 
-function hasMagnitude(kind: AnomalyKind): kind is 'spike' | 'shift' | 'drift' | 'noise' {
+function hasMagnitude(kind: AnomalyKind): kind is MagnitudeKind {
   return kind !== 'stuck' && kind !== 'dropout';
 }
 
-/** Parses one --anomaly value, filling the defaults; throws InvalidArgumentException. */
-export function parseAnomalySpec(text: string): AnomalySpec {
+/** The numeric metrics of a profile, in payload order. */
+export function profileMetrics(profile: ProfileName = DEFAULT_PROFILE): string[] {
+  return Object.keys(PROFILES[profile].metrics);
+}
+
+/** The profile's spelling of `text` (metrics match case-insensitively), or undefined. */
+function metricOf(text: string, profile: ProfileName): MetricName | undefined {
+  const wanted = text.trim().toLowerCase();
+  return profileMetrics(profile).find((m) => m.toLowerCase() === wanted);
+}
+
+/** Why `metric` cannot be used with `profile`, naming the profile's metrics and, when another
+ * profile has it, that one. */
+function unknownMetric(metric: string, profile: ProfileName): string {
+  const owners = PROFILE_NAMES.filter((p) => p !== profile && metricOf(metric, p) !== undefined);
+  const hint = owners.length > 0 ? `; "${metric}" is a metric of the ${owners.join(' and ')} profile` : '';
+  return `unknown metric "${metric}" (one of ${profileMetrics(profile).join(', ')}) for the ${profile} profile${hint}`;
+}
+
+/** Parses one --anomaly value for a fleet of `profile` devices, filling that profile's defaults;
+ * throws InvalidArgumentException. */
+export function parseAnomalySpec(text: string, profile: ProfileName = DEFAULT_PROFILE): AnomalySpec {
   const fail: (why: string) => never = (why) => invalid(`anomaly "${text}": ${why}`);
   const at = text.indexOf('@');
   if (at < 0) fail(`expected ${ANOMALY_SYNTAX}`);
@@ -85,12 +111,12 @@ export function parseAnomalySpec(text: string): AnomalySpec {
   const kind = ANOMALY_KINDS.find((k) => k === kindText.trim().toLowerCase());
   if (!kind) fail(`unknown kind "${kindText}" (one of ${ANOMALY_KINDS.join(', ')})`);
   if (extra.length > 0) fail(`expected ${ANOMALY_SYNTAX}`);
-  let metric: Metric | null = null;
+  let metric: MetricName | null = null;
   if (kind === 'dropout') {
     if (metricText !== undefined) fail('dropout takes no metric (the whole message is withheld): dropout@SECONDS[:DURATIONs]');
   } else {
-    metric = METRICS.find((m) => m === metricText?.trim().toLowerCase()) ?? null;
-    if (!metric) fail(`${metricText === undefined ? 'missing metric' : `unknown metric "${metricText}"`} (one of ${METRICS.join(', ')})`);
+    if (metricText === undefined) fail(`missing metric (one of ${profileMetrics(profile).join(', ')})`);
+    metric = metricOf(metricText, profile) ?? fail(unknownMetric(metricText, profile));
   }
 
   const [atText, ...rest] = text.slice(at + 1).split(':');
@@ -112,12 +138,12 @@ export function parseAnomalySpec(text: string): AnomalySpec {
     kind,
     metric,
     atS,
-    magnitude: hasMagnitude(kind) ? (magnitude ?? DEFAULT_MAGNITUDE[kind][metric!]) : null,
+    magnitude: hasMagnitude(kind) ? (magnitude ?? PROFILES[profile].metrics[metric!].anomaly[kind]) : null,
     durationS: kind === 'spike' ? 0 : (durationS ?? (kind === 'drift' ? DEFAULT_DRIFT_S : Number.POSITIVE_INFINITY)),
   };
   if (!hasMagnitude(kind) && magnitude !== undefined) fail(`${kind} takes no magnitude (a duration ends with "s", e.g. 20s)`);
   if (kind === 'spike' && durationS !== undefined) fail('spike takes no duration (it changes one reading)');
-  checkAnomalySpec(spec, fail);
+  checkAnomalySpec(spec, fail, profile);
   return spec;
 }
 
@@ -126,11 +152,13 @@ function numberIn(text: string, message: string, fail: (why: string) => never): 
   return Number.isFinite(value) ? value : fail(message);
 }
 
-/** Validates a spec built in code (the CLI's are built by parseAnomalySpec). */
-export function checkAnomalySpec(spec: AnomalySpec, fail: (why: string) => never): void {
+/** Validates a spec built in code, or parsed for another profile, against `profile`. */
+export function checkAnomalySpec(spec: AnomalySpec, fail: (why: string) => never, profile: ProfileName = DEFAULT_PROFILE): void {
   if (!ANOMALY_KINDS.includes(spec.kind)) fail(`unknown kind "${String(spec.kind)}" (one of ${ANOMALY_KINDS.join(', ')})`);
-  if (spec.kind === 'dropout' ? spec.metric !== null : !METRICS.includes(spec.metric as Metric)) {
-    fail(spec.kind === 'dropout' ? 'dropout takes no metric' : `unknown metric "${String(spec.metric)}" (one of ${METRICS.join(', ')})`);
+  if (spec.kind === 'dropout') {
+    if (spec.metric !== null) fail('dropout takes no metric');
+  } else if (typeof spec.metric !== 'string' || !Object.hasOwn(PROFILES[profile].metrics, spec.metric)) {
+    fail(unknownMetric(String(spec.metric), profile));
   }
   if (!(Number.isFinite(spec.atS) && spec.atS >= 0)) fail(`start must be a number of seconds >= 0, got ${spec.atS}`);
   if (hasMagnitude(spec.kind)) {
@@ -157,12 +185,13 @@ export function formatAnomalySpec(spec: AnomalySpec): string {
 }
 
 /**
- * Validates the anomaly options of a fleet `<prefix>-1..<prefix>-<devices>` and returns the
- * 1-based indexes of the devices that get anomalies. Messages start with the CLI flag's name.
+ * Validates the anomaly options of a fleet `<prefix>-1..<prefix>-<devices>` of `profile` devices
+ * and returns the 1-based indexes of the devices that get anomalies. Messages start with the CLI
+ * flag's name.
  */
-export function resolveAnomalyDevices(options: AnomalyOptions, prefix: string, devices: number): number[] {
+export function resolveAnomalyDevices(options: AnomalyOptions, prefix: string, devices: number, profile: ProfileName = DEFAULT_PROFILE): number[] {
   if (options.specs.length > MAX_ANOMALY_SPECS) invalid(`anomaly may be given at most ${MAX_ANOMALY_SPECS} times, got ${options.specs.length}`);
-  options.specs.forEach((spec) => checkAnomalySpec(spec, (why) => invalid(`anomaly "${formatAnomalySpec(spec)}": ${why}`)));
+  options.specs.forEach((spec) => checkAnomalySpec(spec, (why) => invalid(`anomaly "${formatAnomalySpec(spec)}": ${why}`), profile));
   const rate = options.ratePerMinute ?? 0;
   if (!(Number.isFinite(rate) && rate >= 0 && rate <= MAX_ANOMALY_RATE)) {
     invalid(`anomaly-rate must be a probability per minute between 0 and ${MAX_ANOMALY_RATE}, got ${rate}`);

@@ -6,8 +6,9 @@
 // closed by the first message past the window (or by finish() at the end of the run), so its
 // startTs/endTs are the `ts` of messages really sent.
 
-import { ANOMALY_KINDS, DEFAULT_MAGNITUDE, METRICS, type AnomalyKind, type AnomalyLabel, type AnomalySpec } from './anomalies.js';
-import { sensorValue, type EnvironmentReading } from './profiles/environment.js';
+import { ANOMALY_KINDS, type AnomalyKind, type AnomalyLabel, type AnomalySpec } from './anomalies.js';
+import { ENVIRONMENT_PROFILE } from './profiles/environment.js';
+import { metricValue, type MetricSpec, type Reading } from './profiles/profile.js';
 import { gaussian, type Random } from './random.js';
 
 /** Random anomalies per device beyond which no more are started (counted in `randomCapped`). */
@@ -62,7 +63,9 @@ export class DeviceAnomalies {
   private nextRandomMs: number;
   /** -ln(1 - P): the Poisson rate per minute whose chance of at least one start per minute is P */
   private readonly randomPerMinute: number;
-  private lastSent: EnvironmentReading | null = null;
+  private lastSent: Reading | null = null;
+  /** random anomalies pick among these */
+  private readonly metricNames: string[];
 
   constructor(
     private readonly deviceId: string,
@@ -72,7 +75,11 @@ export class DeviceAnomalies {
     ratePerMinute: number,
     private readonly stats: AnomalyStats,
     private readonly emit: (label: AnomalyLabel) => void,
+    /** the profile's numeric metrics (ranges, resolution, default magnitudes); specs were
+     * checked against them (resolveAnomalyDevices) */
+    private readonly metrics: Readonly<Record<string, MetricSpec>> = ENVIRONMENT_PROFILE.metrics,
   ) {
+    this.metricNames = Object.keys(metrics);
     this.injections = specs.map(injectionOf);
     this.randomSlot = this.injections.length;
     this.randomPerMinute = -Math.log(1 - ratePerMinute);
@@ -83,7 +90,7 @@ export class DeviceAnomalies {
    * The reading to send at `nowMs` (epoch ms, the payload's ts), `elapsedMs` after the device's
    * first message, or null when a dropout withholds it. Call with non-decreasing times.
    */
-  apply(reading: EnvironmentReading, nowMs: number, elapsedMs: number): EnvironmentReading | null {
+  apply<R extends Reading>(reading: R, nowMs: number, elapsedMs: number): R | null {
     if (elapsedMs >= this.nextRandomMs) this.startRandom(elapsedMs);
     const all = this.injections; // includes the current random anomaly, if any
     for (const inj of all) {
@@ -105,7 +112,7 @@ export class DeviceAnomalies {
     for (const inj of all) {
       if (inj.closed || elapsedMs < inj.startMs || inj.spec.kind === 'dropout') continue;
       const metric = inj.spec.metric!;
-      out = { ...out, [metric]: this.inject(inj, out[metric], elapsedMs) };
+      out = { ...out, [metric]: this.inject(inj, out[metric] as number, elapsedMs) };
       record(inj, nowMs);
       if (inj.spec.kind === 'spike') this.close(inj, elapsedMs);
     }
@@ -121,17 +128,18 @@ export class DeviceAnomalies {
   private inject(inj: Injection, value: number, elapsedMs: number): number {
     const { kind, magnitude, metric } = inj.spec;
     const m = magnitude ?? 0;
+    const spec = this.metrics[metric!];
     switch (kind) {
       case 'spike':
       case 'shift':
-        return sensorValue(metric!, value + m);
+        return metricValue(spec, value + m);
       case 'drift':
-        return sensorValue(metric!, value + (m * (elapsedMs - inj.startMs)) / (inj.endMs - inj.startMs));
+        return metricValue(spec, value + (m * (elapsedMs - inj.startMs)) / (inj.endMs - inj.startMs));
       case 'noise':
-        return sensorValue(metric!, value + m * gaussian(this.random));
+        return metricValue(spec, value + m * gaussian(this.random));
       case 'stuck':
         // a frozen sensor repeats what it last reported
-        inj.held ??= this.lastSent?.[metric!] ?? value;
+        inj.held ??= (this.lastSent?.[metric!] as number | undefined) ?? value;
         return inj.held;
       case 'dropout':
         return value;
@@ -164,9 +172,9 @@ export class DeviceAnomalies {
     this.randomStarted++;
     const r = this.random;
     const kind = ANOMALY_KINDS[Math.floor(r() * ANOMALY_KINDS.length)];
-    const metric = kind === 'dropout' ? null : METRICS[Math.floor(r() * METRICS.length)];
+    const metric = kind === 'dropout' ? null : this.metricNames[Math.floor(r() * this.metricNames.length)];
     const magnitude =
-      kind === 'stuck' || kind === 'dropout' ? null : Math.round(DEFAULT_MAGNITUDE[kind][metric!] * (0.5 + r()) * 100) / 100;
+      kind === 'stuck' || kind === 'dropout' ? null : roundTo(this.metrics[metric!].anomaly[kind] * (0.5 + r()), Math.max(2, this.metrics[metric!].decimals));
     const [minS, maxS] = RANDOM_DURATION_S;
     const durationS = kind === 'spike' ? 0 : Math.round(minS + r() * (maxS - minS));
     this.randomInjection = injectionOf({ kind, metric, atS: elapsedMs / 1000, magnitude, durationS });
@@ -183,4 +191,9 @@ function record(inj: Injection, nowMs: number): void {
   if (inj.messages === 0) inj.firstTs = nowMs;
   inj.lastTs = nowMs;
   inj.messages++;
+}
+
+function roundTo(value: number, decimals: number): number {
+  const scale = 10 ** decimals;
+  return Math.round(value * scale) / scale;
 }

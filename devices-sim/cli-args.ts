@@ -8,13 +8,35 @@ import { DEFAULT_DRIFT_S, DEFAULT_MAGNITUDE, MAX_ANOMALY_RATE, MAX_ANOMALY_SPECS
 import { ACCESS_KEY_ENV, readCaFile, resolveCredentials } from './credentials.js';
 import { SimError } from './errors.js';
 import { FLEET_DEFAULTS, PROVISION_DEFAULTS, resolveFleetOptions, type FleetOptions, type ProvisionSettings } from './options.js';
+import { checkPayloadBytes, PAYLOAD_BYTES_RANGE } from './payload.js';
+import { DEFAULT_PROFILE, isProfileName, PROFILE_NAMES, PROFILES, type ProfileName } from './profiles/index.js';
+
+/** "environment  indoor sensor: ..." lines for --help, wrapped to 100 columns. */
+const PROFILE_LINES = PROFILE_NAMES.map((name) => wrap(`${' '.repeat(21)}${name.padEnd(12)} `, PROFILES[name].summary, 100)).join('\n');
+
+function wrap(first: string, text: string, width: number): string {
+  const indent = ' '.repeat(first.length);
+  const lines = [first];
+  for (const word of text.split(' ')) {
+    const line = lines[lines.length - 1];
+    if (line.length + word.length > width && line.trim() !== '') lines.push(`${indent}${word}`);
+    else lines[lines.length - 1] = line.endsWith(' ') ? `${line}${word}` : `${line} ${word}`;
+  }
+  return lines.join('\n');
+}
 
 export const HELP = `Usage: npm run sim -- [options]
 
-Simulates a fleet of MQTT 3.1.1 devices publishing environmental telemetry
-(temperature, humidity, battery) on devices/<prefix>-<n>/telemetry.
+Simulates a fleet of MQTT 3.1.1 devices publishing telemetry on devices/<prefix>-<n>/telemetry,
+JSON with deviceId, ts (epoch ms), seq and the profile's attributes.
 
 Options:
+  --profile NAME   what the devices are (default ${DEFAULT_PROFILE}):
+${PROFILE_LINES}
+                   plug devices obey their shadow: desired {"power":"on"|"off"} switches them,
+                   they report {"state":{"reported":{"power":...}}} at connect and on change
+  --payload-bytes N  pad every payload with a "pad" string attribute to N bytes
+                   (${PAYLOAD_BYTES_RANGE[0]} to ${PAYLOAD_BYTES_RANGE[1]}; default: no padding)
   --devices N      number of devices (default ${FLEET_DEFAULTS.devices})
   --rate R         messages per second PER DEVICE, fractions allowed, e.g. 0.2
                    (default ${FLEET_DEFAULTS.rate}); the fleet sends about N x R msg/s
@@ -48,9 +70,10 @@ Injected anomalies (ground truth for scoring detectors; the payload keeps its fi
                      noise:M@S[:SD][:Ds]   + Gaussian noise of standard deviation SD
                      stuck:M@S[:Ds]        the last value sent, repeated (flatline)
                      dropout@S[:Ds]        nothing sent (the device is silent)
-                   M: temperature, humidity or battery. S: seconds after the device's first
-                   message. MAG/SD: signed, in the metric's unit; defaults (temperature °C,
-                   humidity %, battery %) spike ${fmt(DEFAULT_MAGNITUDE.spike)}, shift and drift ${fmt(DEFAULT_MAGNITUDE.shift)},
+                   M: a numeric metric of the profile (environment: temperature, humidity or
+                   battery). S: seconds after the device's first message. MAG/SD: signed, in
+                   the metric's unit; environment defaults (temperature °C, humidity %,
+                   battery %) spike ${fmt(DEFAULT_MAGNITUDE.spike)}, shift and drift ${fmt(DEFAULT_MAGNITUDE.shift)},
                    noise ${fmt(DEFAULT_MAGNITUDE.noise)}. D: seconds followed by "s"; default: the rest of the run.
                    Values stay in the sensor's range. Example:
                    --anomaly spike:temperature@30:+8 --anomaly stuck:humidity@60:20s
@@ -119,6 +142,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         'anomaly-devices': { type: 'string' },
         'anomaly-rate': { type: 'string' },
         labels: { type: 'string' },
+        profile: { type: 'string' },
+        'payload-bytes': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -138,6 +163,10 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   if ((values.username === undefined) !== (values.password === undefined)) {
     invalid('--username and --password must be given together');
   }
+  const profile = values.profile ?? DEFAULT_PROFILE;
+  if (!isProfileName(profile)) invalid(`--profile must be one of ${PROFILE_NAMES.join(', ')}, got "${profile}"`);
+  const payloadBytes = numberFlag('payload-bytes', values['payload-bytes']);
+  if (payloadBytes !== undefined) guard(() => checkPayloadBytes(payloadBytes, '--payload-bytes'));
   const url = values.url ?? (values.provision ? DEFAULT_PROVISION_URL : DEFAULT_URL);
   const provision = values.provision ? provisionSettings(values, url, env) : undefined;
   if (!values.provision) {
@@ -161,7 +190,9 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     rampUpMs: rampUpS === undefined ? undefined : rampUpS * 1000,
     provision,
     caFile: values.ca,
-    anomalies: anomalyOptions(values),
+    anomalies: anomalyOptions(values, profile),
+    profile,
+    payloadBytes,
   };
   let options: FleetOptions;
   try {
@@ -181,8 +212,9 @@ interface AnomalyFlags {
   labels?: string;
 }
 
-/** The anomaly flags; the devices are checked against the fleet by resolveFleetOptions. */
-function anomalyOptions(values: AnomalyFlags): AnomalyOptions | undefined {
+/** The anomaly flags, metrics those of `profile`; the devices are checked against the fleet by
+ * resolveFleetOptions. */
+function anomalyOptions(values: AnomalyFlags, profile: ProfileName): AnomalyOptions | undefined {
   const texts = values.anomaly ?? [];
   const rate = numberFlag('anomaly-rate', values['anomaly-rate']);
   if (texts.length === 0 && rate === undefined) {
@@ -193,7 +225,7 @@ function anomalyOptions(values: AnomalyFlags): AnomalyOptions | undefined {
   if (texts.length > MAX_ANOMALY_SPECS) invalid(`--anomaly may be given at most ${MAX_ANOMALY_SPECS} times, got ${texts.length}`);
   const specs = texts.map((text) => {
     try {
-      return parseAnomalySpec(text);
+      return parseAnomalySpec(text, profile);
     } catch (error) {
       if (error instanceof SimError) invalid(`--${error.message}`); // "anomaly "...": why" names the flag
       throw error;

@@ -1,11 +1,21 @@
-// One simulated device: a real MQTT 3.1.1 client that publishes the environmental profile's
-// readings when the fleet scheduler tells it to. The only file of the simulator importing `mqtt`.
+// One simulated device: a real MQTT 3.1.1 client that publishes its profile's readings when the
+// fleet scheduler tells it to and, for a profile that obeys its shadow (the plug), applies the
+// deltas the broker sends and reports its state. The only file of the simulator importing `mqtt`.
 
 import { connect, type MqttClient } from 'mqtt';
 import type { TelemetryPayload } from '../broker/contract.js';
 import type { DeviceAnomalies } from './anomaly-injector.js';
-import type { EnvironmentProfile } from './profiles/environment.js';
-import { telemetryTopic } from './topics.js';
+import { padPayload } from './payload.js';
+import type { DeviceProfile, Reading } from './profiles/profile.js';
+import { shadowDeltaTopic, shadowUpdateTopic, telemetryTopic } from './topics.js';
+
+/** What every profile's payload carries besides its readings (the environment's payload is
+ * exactly a TelemetryPayload): the pipeline, latency measurement and detectors rely on these. */
+export type SimPayload = Pick<TelemetryPayload, 'deviceId' | 'ts' | 'seq'> & Reading;
+
+/** Shadow traffic of a device that obeys its shadow: a report sent (at connect or after a
+ * delta), a delta applied, or a delta without anything the device understands. */
+export type ShadowEvent = 'reported' | 'applied' | 'ignored';
 
 /** Counters shared by all devices of a fleet (one fixed-shape object, mutated in place). */
 export interface FleetCounters {
@@ -31,12 +41,16 @@ export interface DeviceOptions {
   connectTimeoutMs: number;
   /** QoS 1 publishes awaiting PUBACK beyond which the device skips a publish (bounds memory) */
   maxInflight: number;
+  /** pad each telemetry payload to this many bytes (see payload.ts); undefined = no padding */
+  payloadBytes?: number;
 }
 
 export interface DeviceHooks {
   onLatency(latencyMs: number): void;
   /** the first successful connection (the scheduler starts this device's clock here) */
   onFirstConnect(device: SimDevice, atMs: number): void;
+  /** shadow traffic (profiles with a shadow handler only) */
+  onShadow?(event: ShadowEvent): void;
 }
 
 export class SimDevice {
@@ -53,7 +67,7 @@ export class SimDevice {
 
   constructor(
     private readonly options: DeviceOptions,
-    private readonly profile: EnvironmentProfile,
+    private readonly profile: DeviceProfile,
     private readonly counters: FleetCounters,
     private readonly hooks: DeviceHooks,
     /** this device's injected anomalies, when it was chosen for them */
@@ -89,6 +103,9 @@ export class SimDevice {
     });
     this.client = client;
     client.on('connect', () => {
+      // at every (re)connect: a clean session has lost the subscription, and the broker may hold
+      // a desired state set while the device was away
+      if (this.profile.shadow) this.syncShadow(client);
       if (this.everConnected) {
         this.counters.reconnects++;
         return;
@@ -100,6 +117,41 @@ export class SimDevice {
     client.on('error', () => {
       this.counters.errors++;
     });
+    if (this.profile.shadow) client.on('message', (topic, payload) => this.onMessage(client, topic, payload));
+  }
+
+  /** Subscribes to the delta topic, then reports the current state: subscribing first means a
+   * desired state that differs is not missed, since the broker answers the report with a delta. */
+  private syncShadow(client: MqttClient): void {
+    client.subscribe(shadowDeltaTopic(this.deviceId), { qos: 1 }, (error, granted) => {
+      // a SUBACK return code 0x80 (e.g. the policy does not allow the topic) is a failure too
+      if (error || granted?.some((g) => g.qos === 128)) {
+        this.counters.errors++;
+        return;
+      }
+      this.reportShadow(client);
+    });
+  }
+
+  private reportShadow(client: MqttClient): void {
+    const document = this.profile.shadow!.reportedDocument();
+    client.publish(shadowUpdateTopic(this.deviceId), JSON.stringify(document), { qos: 1 }, (error) => {
+      if (error) this.counters.errors++;
+    });
+    this.hooks.onShadow?.('reported');
+  }
+
+  private onMessage(client: MqttClient, topic: string, payload: Buffer): void {
+    if (topic !== shadowDeltaTopic(this.deviceId)) return;
+    let document: unknown;
+    try {
+      document = JSON.parse(payload.toString('utf8'));
+    } catch {
+      document = undefined; // not JSON: nothing to apply
+    }
+    const outcome = this.profile.shadow!.applyDelta(document);
+    this.hooks.onShadow?.(outcome);
+    if (outcome === 'applied' && client.connected) this.reportShadow(client);
   }
 
   /** Publishes the next reading now. Returns false when it cannot (counted as a skip) or when a
@@ -114,14 +166,16 @@ export class SimDevice {
     const produced = this.profile.next(now);
     const reading = this.anomalies ? this.anomalies.apply(produced, now, performance.now() - this.origin) : produced;
     if (reading === null) return false;
-    const payload: TelemetryPayload = { deviceId: this.deviceId, ts: now, seq: ++this.seq, ...reading };
+    const payload: SimPayload = { deviceId: this.deviceId, ts: now, seq: ++this.seq, ...reading };
+    const json = JSON.stringify(payload);
+    const body = this.options.payloadBytes === undefined ? json : padPayload(json, this.options.payloadBytes);
     const qos = this.options.qos;
     const startedAt = performance.now();
     if (qos === 1) {
       this.inflight++;
       this.counters.inflight++;
     }
-    client.publish(this.topic, JSON.stringify(payload), { qos }, (error) => {
+    client.publish(this.topic, body, { qos }, (error) => {
       if (qos === 1) {
         this.inflight--;
         this.counters.inflight--;

@@ -6,13 +6,13 @@
 import type { AnomalyLabel } from './anomalies.js';
 import { createAnomalyStats, DeviceAnomalies, type AnomalyStats } from './anomaly-injector.js';
 import { readCaFile } from './credentials.js';
-import { SimDevice, type DeviceOptions, type FleetCounters } from './device.js';
+import { SimDevice, type DeviceOptions, type FleetCounters, type ShadowEvent } from './device.js';
 import { SimError } from './errors.js';
 import { LabelWriter } from './labels.js';
 import { resolveFleetOptions, type FleetOptions, type FleetOptionsInput } from './options.js';
-import { createEnvironmentProfile } from './profiles/environment.js';
+import { PROFILES } from './profiles/index.js';
 import { createRandom, deriveSeed } from './random.js';
-import { buildSummary, LatencyRecorder, type AnomalySummary, type Summary } from './report.js';
+import { buildSummary, LatencyRecorder, type AnomalySummary, type ShadowSummary, type Summary } from './report.js';
 
 /** How many publishes a device owes at `now`: the first is due at its origin. */
 export function publishesDue(origin: number, ratePerSec: number, now: number): number {
@@ -53,11 +53,16 @@ export function runFleet(input: FleetOptionsInput): Promise<Summary> {
 async function run(options: FleetOptions, counters: FleetCounters): Promise<Summary> {
   const latency = options.qos === 1 ? new LatencyRecorder(createRandom(deriveSeed(options.seed, -1))) : null;
   let firstPublishAt = Number.NaN;
+  const profile = PROFILES[options.profile];
+  const shadow: ShadowSummary = { reported: 0, applied: 0, ignored: 0 };
   const hooks = {
     onLatency: (ms: number) => latency?.record(ms),
     onFirstConnect: (device: SimDevice, atMs: number) => {
       device.origin = atMs;
       if (Number.isNaN(firstPublishAt)) firstPublishAt = atMs;
+    },
+    onShadow: (event: ShadowEvent) => {
+      shadow[event]++;
     },
   };
   const anomalies = anomalySetup(options); // opens the labels file: a bad path fails before connecting
@@ -75,9 +80,10 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Summ
       reconnectPeriodMs: options.reconnectPeriodMs,
       connectTimeoutMs: options.connectTimeoutMs,
       maxInflight: options.maxInflight,
+      payloadBytes: options.payloadBytes,
     };
     const injector = anomalies?.injectorFor(deviceOptions.deviceId, i);
-    devices.push(new SimDevice(deviceOptions, createEnvironmentProfile(random), counters, hooks, injector));
+    devices.push(new SimDevice(deviceOptions, profile.create(random, deviceOptions.deviceId), counters, hooks, injector));
   }
 
   const startedAt = performance.now();
@@ -137,6 +143,7 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Summ
     durationMs,
     latency,
     anomalySummary,
+    profile.obeysShadow ? { ...shadow } : undefined,
   );
   if (counters.connected === 0) {
     const error = new SimError(
@@ -165,7 +172,7 @@ function anomalySetup(options: FleetOptions) {
       if (!chosen.has(deviceId)) return undefined;
       // a stream of its own, so the profile's readings stay those of the same seed without anomalies
       const random = createRandom(deriveSeed(deriveSeed(options.seed, -2), index));
-      const injector = new DeviceAnomalies(deviceId, config.specs, random, config.ratePerMinute ?? 0, stats, emit);
+      const injector = new DeviceAnomalies(deviceId, config.specs, random, config.ratePerMinute ?? 0, stats, emit, PROFILES[options.profile].metrics);
       injectors.push(injector);
       return injector;
     },
@@ -184,7 +191,9 @@ async function deviceTls(options: FleetOptions): Promise<(n: number) => DeviceOp
   if (options.provision) {
     // Loaded only when provisioning: the AWS SDK is heavy and a plain run does not need it.
     const { provisionFleet } = await import('./provision.js');
-    const fleet = await provisionFleet(options.provision, { prefix: options.prefix, devices: options.devices, caFile: options.caFile });
+    // a plug fleet's policy also allows its shadow topics
+    const shadow = PROFILES[options.profile].obeysShadow;
+    const fleet = await provisionFleet(options.provision, { prefix: options.prefix, devices: options.devices, caFile: options.caFile, shadow });
     options.log?.(
       `provisioned ${fleet.devices.length} devices with policy ${fleet.policyName}: ` +
         `${fleet.issued} new certificates, ${fleet.reused} reused from ${options.provision.certsDir}`,

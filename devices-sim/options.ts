@@ -3,6 +3,8 @@
 import { resolveAnomalyDevices, type AnomalyOptions } from './anomalies.js';
 import type { AccessKey } from './credentials.js';
 import { SimError } from './errors.js';
+import { checkPayloadBytes } from './payload.js';
+import { DEFAULT_PROFILE, profileNamed, type ProfileName } from './profiles/index.js';
 
 /** How the fleet gets its own credentials before connecting (see provision.ts). */
 export interface ProvisionSettings {
@@ -51,8 +53,14 @@ export interface FleetOptions {
   maxInflight: number;
   /** stops the run early (SIGINT in the CLI); the summary is still produced */
   signal?: AbortSignal;
-  /** injected anomalies and their labels (see anomalies.ts); once resolved, `devices` lists ids */
+  /** injected anomalies and their labels (see anomalies.ts); once resolved, `devices` lists ids;
+   * every spec's metric must be one of the profile's */
   anomalies?: AnomalyOptions;
+  /** what the devices are and report (profiles/index.ts); default environment */
+  profile: ProfileName;
+  /** pad every telemetry payload with a `pad` attribute to this many bytes (64..131072);
+   * undefined = no padding */
+  payloadBytes?: number;
 }
 
 export type FleetOptionsInput = Partial<FleetOptions> & Pick<FleetOptions, 'url'>;
@@ -70,6 +78,7 @@ export const FLEET_DEFAULTS = {
   connectTimeoutMs: 10_000,
   drainTimeoutMs: 5000,
   maxInflight: 100,
+  profile: DEFAULT_PROFILE,
 } satisfies Partial<FleetOptions>;
 
 export const PROVISION_DEFAULTS = {
@@ -116,9 +125,11 @@ export function resolveFleetOptions(input: FleetOptionsInput): FleetOptions {
   checkNumber('connectTimeoutMs', options.connectTimeoutMs, 1, 3_600_000, false);
   checkNumber('drainTimeoutMs', options.drainTimeoutMs, 0, 3_600_000, false);
   checkNumber('maxInflight', options.maxInflight, 1, 65_535, true);
+  profileNamed(options.profile); // throws for an unknown name
+  if (options.payloadBytes !== undefined) checkPayloadBytes(options.payloadBytes);
   if (options.provision) checkProvision(options);
   if (options.anomalies) {
-    const indexes = resolveAnomalyDevices(options.anomalies, options.prefix, options.devices);
+    const indexes = resolveAnomalyDevices(options.anomalies, options.prefix, options.devices, options.profile);
     options.anomalies = { ...options.anomalies, devices: indexes.map((n) => `${options.prefix}-${n}`) };
   }
   return options;

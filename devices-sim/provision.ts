@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { readCaFile } from './credentials.js';
 import { SimError } from './errors.js';
 import type { ProvisionSettings } from './options.js';
-import { telemetryTopic } from './topics.js';
+import { shadowDeltaTopic, shadowUpdateTopic, telemetryTopic } from './topics.js';
 
 /** What a device needs to connect over TLS with its own identity (plus the fleet's CA). */
 export interface DeviceCredentials {
@@ -48,6 +48,8 @@ export interface FleetToProvision {
   devices: number;
   /** read the CA from this file instead of fetching it from the endpoint */
   caFile?: string;
+  /** the devices obey their shadow (plug profile): the policy also allows its topics */
+  shadow?: boolean;
 }
 
 /** The policy variable AWS IoT resolves to the thing whose name equals the client id. */
@@ -58,16 +60,22 @@ export function fleetPolicyName(prefix: string): string {
 }
 
 /** The fleet policy: a device may connect with its thing's name as client id and publish on
- * its own telemetry topic, nothing else (the simulator subscribes to nothing). */
-export function fleetPolicyDocument(region: string, accountId: string): string {
+ * its own telemetry topic, nothing else. With `shadow` (a profile that obeys its shadow) it may
+ * also subscribe to and receive its own shadow's delta and publish its own shadow updates. */
+export function fleetPolicyDocument(region: string, accountId: string, { shadow = false }: { shadow?: boolean } = {}): string {
   const arn = (resource: string) => `arn:aws:iot:${region}:${accountId}:${resource}`;
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      { Effect: 'Allow', Action: 'iot:Connect', Resource: arn(`client/${THING_NAME_VARIABLE}`) },
-      { Effect: 'Allow', Action: 'iot:Publish', Resource: arn(`topic/${telemetryTopic(THING_NAME_VARIABLE)}`) },
-    ],
-  });
+  const statements = [
+    { Effect: 'Allow', Action: 'iot:Connect', Resource: arn(`client/${THING_NAME_VARIABLE}`) },
+    { Effect: 'Allow', Action: 'iot:Publish', Resource: arn(`topic/${telemetryTopic(THING_NAME_VARIABLE)}`) },
+  ];
+  if (shadow) {
+    statements.push(
+      { Effect: 'Allow', Action: 'iot:Publish', Resource: arn(`topic/${shadowUpdateTopic(THING_NAME_VARIABLE)}`) },
+      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn(`topicfilter/${shadowDeltaTopic(THING_NAME_VARIABLE)}`) },
+      { Effect: 'Allow', Action: 'iot:Receive', Resource: arn(`topic/${shadowDeltaTopic(THING_NAME_VARIABLE)}`) },
+    );
+  }
+  return JSON.stringify({ Version: '2012-10-17', Statement: statements });
 }
 
 /** The cached files of one device: `<id>.cert.pem`, `<id>.key.pem` (0600) and `<id>.json`
@@ -89,11 +97,19 @@ interface CachedCertificate {
 
 export async function provisionFleet(settings: ProvisionSettings, fleet: FleetToProvision): Promise<ProvisionedFleet> {
   const thingNames = Array.from({ length: fleet.devices }, (_, i) => `${fleet.prefix}-${i + 1}`);
-  return provisionThings(settings, { thingNames, policyName: fleetPolicyName(fleet.prefix), ...(fleet.caFile !== undefined ? { caFile: fleet.caFile } : {}) });
+  return provisionThings(settings, {
+    thingNames,
+    policyName: fleetPolicyName(fleet.prefix),
+    ...(fleet.caFile !== undefined ? { caFile: fleet.caFile } : {}),
+    ...(fleet.shadow ? { shadow: true } : {}),
+  });
 }
 
 /** Things by name (`npm run provision`, or a fleet's generated names), one policy for all. */
-export async function provisionThings(settings: ProvisionSettings, things: { thingNames: readonly string[]; policyName: string; caFile?: string }): Promise<ProvisionedFleet> {
+export async function provisionThings(
+  settings: ProvisionSettings,
+  things: { thingNames: readonly string[]; policyName: string; caFile?: string; shadow?: boolean },
+): Promise<ProvisionedFleet> {
   const client = new IoTClient({ endpoint: settings.endpoint, region: settings.region, credentials: settings.credentials, maxAttempts: 3 });
   try {
     const ca = things.caFile !== undefined ? readCaFile(things.caFile) : await fetchCa(settings.endpoint);
@@ -104,7 +120,7 @@ export async function provisionThings(settings: ProvisionSettings, things: { thi
     const first = await ensureThing(client, clientIds[0]);
     const { region, accountId } = arnParts(first.thingArn, clientIds[0]);
     const policyName = things.policyName;
-    await ensurePolicy(client, policyName, fleetPolicyDocument(region, accountId));
+    await ensurePolicy(client, policyName, fleetPolicyDocument(region, accountId, { shadow: things.shadow }));
 
     const results = await mapLimit(clientIds, settings.concurrency, (clientId) =>
       provisionDevice(client, settings.certsDir, policyName, clientId, clientId !== clientIds[0]),

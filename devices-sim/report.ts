@@ -36,6 +36,16 @@ export interface Summary extends Counters {
   latencyMs: LatencySummary | null;
   /** present when anomalies were configured */
   anomalies?: AnomalySummary;
+  /** present for a profile whose devices obey their shadow (plug) */
+  shadow?: ShadowSummary;
+}
+
+/** Shadow traffic over the fleet: reports published (at connect and after every applied
+ * delta), deltas applied, deltas ignored (nothing the device understands in them). */
+export interface ShadowSummary {
+  reported: number;
+  applied: number;
+  ignored: number;
 }
 
 export interface AnomalySummary extends AnomalyStats {
@@ -98,7 +108,7 @@ function round3(value: number): number {
 }
 
 
-export function buildSummary(counters: Counters, durationMs: number, latency: LatencyRecorder | null, anomalies?: AnomalySummary): Summary {
+export function buildSummary(counters: Counters, durationMs: number, latency: LatencyRecorder | null, anomalies?: AnomalySummary, shadow?: ShadowSummary): Summary {
   const durationS = Math.max(0, durationMs) / 1000;
   return {
     ...counters,
@@ -106,6 +116,7 @@ export function buildSummary(counters: Counters, durationMs: number, latency: La
     msgPerSec: durationS > 0 ? Math.round((counters.sent / durationS) * 10) / 10 : 0,
     latencyMs: counters.qos === 1 && latency ? latency.summarize() : null,
     ...(anomalies ? { anomalies } : {}),
+    ...(shadow ? { shadow } : {}),
   };
 }
 
@@ -138,5 +149,9 @@ export function formatSummary(summary: Summary): string {
     lines.push(`latency      p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${max.toFixed(2)} ms (${count} PUBACKs)`);
   }
   if (summary.anomalies) lines.push(`anomalies    ${formatAnomalies(summary.anomalies)}`);
+  if (summary.shadow) {
+    const { applied, ignored, reported } = summary.shadow;
+    lines.push(`shadow       ${applied} deltas applied, ${ignored} ignored, ${reported} reports sent`);
+  }
   return lines.join('\n');
 }

@@ -3,14 +3,16 @@
 // daily cycle comes from the wall clock passed in, so charts show day and night.
 
 import { gaussian, type Random } from '../random.js';
+import type { DeviceProfile, ProfileDefinition } from './profile.js';
 
-export interface EnvironmentReading {
+// A type alias, not an interface: it must be assignable to the generic `Reading` record.
+export type EnvironmentReading = {
   temperature: number;
   humidity: number;
   battery: number;
-}
+};
 
-export interface EnvironmentProfile {
+export interface EnvironmentProfile extends DeviceProfile<EnvironmentReading> {
   /** The reading at wall-clock time `nowMs` (epoch ms). Call with non-decreasing times. */
   next(nowMs: number): EnvironmentReading;
 }
@@ -74,3 +76,17 @@ export function createEnvironmentProfile(random: Random): EnvironmentProfile {
     },
   };
 }
+
+/** The default profile. Anomaly defaults: temperature moves about 0.3 °C and humidity about 1 %
+ * between readings, so these are far outside the normal variation. */
+export const ENVIRONMENT_PROFILE: ProfileDefinition = {
+  name: 'environment',
+  summary: 'indoor sensor: temperature (°C), humidity (%), battery (%), with a daily cycle',
+  metrics: {
+    temperature: { unit: '°C', range: METRIC_RANGES.temperature, decimals: 2, anomaly: { spike: 10, shift: 5, drift: 5, noise: 3 } },
+    humidity: { unit: '%', range: METRIC_RANGES.humidity, decimals: 2, anomaly: { spike: 30, shift: 15, drift: 15, noise: 10 } },
+    battery: { unit: '%', range: METRIC_RANGES.battery, decimals: 2, anomaly: { spike: -30, shift: -15, drift: -15, noise: 5 } },
+  },
+  obeysShadow: false,
+  create: (random) => createEnvironmentProfile(random),
+};

@@ -57,3 +57,22 @@ describe('the fleet policy the provisioner creates', () => {
     expect(fleetPolicyName('demo')).toBe('demo-fleet-policy');
   });
 });
+
+describe('the fleet policy of a profile whose devices obey their shadow (plug)', () => {
+  const shadowDocument = () => JSON.parse(fleetPolicyDocument('eu-west-1', '123456789012', { shadow: true })) as { Statement: Statement[] };
+  const allowed = (thingName: string) =>
+    shadowDocument().Statement.flatMap((s) => list(s.Action).flatMap((a) => list(s.Resource).map((r) => `${a} ${r.split(THING_NAME_VARIABLE).join(thingName)}`)));
+
+  it('adds exactly its own shadow: publish updates, subscribe to and receive the delta', () => {
+    expect(allowed('plug-3').sort()).toEqual(
+      [
+        `iot:Connect ${ARN}client/plug-3`,
+        `iot:Publish ${ARN}topic/devices/plug-3/telemetry`,
+        `iot:Publish ${ARN}topic/$aws/things/plug-3/shadow/update`,
+        `iot:Subscribe ${ARN}topicfilter/$aws/things/plug-3/shadow/update/delta`,
+        `iot:Receive ${ARN}topic/$aws/things/plug-3/shadow/update/delta`,
+      ].sort(),
+    );
+    for (const s of shadowDocument().Statement) for (const r of list(s.Resource)) expect(r).toContain(THING_NAME_VARIABLE);
+  });
+});

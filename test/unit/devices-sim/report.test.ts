@@ -73,3 +73,12 @@ describe('buildSummary', () => {
     expect(JSON.parse(JSON.stringify(summary))).toEqual(summary);
   });
 });
+
+describe('the shadow line of a plug fleet', () => {
+  it('counts deltas applied and ignored and reports sent, and is absent for profiles without a shadow', () => {
+    const summary = buildSummary({ ...counters, qos: 1 }, 1000, null, undefined, { reported: 12, applied: 2, ignored: 1 });
+    expect(summary.shadow).toEqual({ reported: 12, applied: 2, ignored: 1 });
+    expect(formatSummary(summary).split('\n').at(-1)).toBe('shadow       2 deltas applied, 1 ignored, 12 reports sent');
+    expect(buildSummary({ ...counters, qos: 1 }, 1000, null)).not.toHaveProperty('shadow');
+  });
+});
