@@ -8,6 +8,11 @@
 // nothing for the rest of the fleet) and a most rows per frame (a chart cannot draw more points
 // than it has pixels: the pending rows are thinned evenly at flush time, once per frame, instead
 // of per published row).
+//
+// Fifty dashboards on one datastore would otherwise build and serialise the same frame fifty
+// times: the pending rows of a subscription that saw whole publishes and lost none are named by
+// the publishes they hold, and a frame is built and encoded once per name and tick, then sent to
+// every client holding the same rows.
 import type { AlertEvent } from '../analytics/index.js';
 import type { LiveAlertFrame, LiveClientFrame, LiveDatasetFrame, LiveErrorFrame, LiveRowsFrame, LiveServerFrame } from './contract.js';
 import type { WebSocket } from './http/websocket.js';
@@ -30,6 +35,8 @@ export interface LiveCounters {
   rowsDropped: number;
   /** rows left out of frames by subscriptions' maxRowsPerFrame */
   decimated: number;
+  /** rows frames sent as another client's frame of the same tick, not built again */
+  framesShared: number;
   alertsSent: number;
   alertsDropped: number;
   datasetsSent: number;
@@ -46,6 +53,11 @@ const MAX_ROWS_PER_FRAME_LIMIT = 100_000;
 interface Subscription {
   rows: Row[];
   dropped: number;
+  /** the publishes `rows` holds, first and last (sequence numbers), while `whole` */
+  from: number;
+  to: number;
+  /** rows are exactly those publishes' rows for this subscription: none trimmed since the last frame */
+  whole: boolean;
   deviceId: string | undefined;
   maxRowsPerFrame: number | undefined;
 }
@@ -72,12 +84,41 @@ export interface LiveFeed {
 
 export function createLiveFeed(listDatastores: () => string[], opts: LiveOptions): LiveFeed {
   const clients = new Set<LiveClient>();
-  const totals = { framesSent: 0, rowsSent: 0, rowsDropped: 0, decimated: 0, alertsSent: 0, alertsDropped: 0, datasetsSent: 0, datasetsDropped: 0 };
+  const totals = { framesSent: 0, framesShared: 0, rowsSent: 0, rowsDropped: 0, decimated: 0, alertsSent: 0, alertsDropped: 0, datasetsSent: 0, datasetsDropped: 0 };
   const maxPendingAlerts = opts.maxPendingAlerts ?? 1000;
   const maxPendingDatasets = opts.maxPendingDatasets ?? 100;
 
+  let publishSeq = 0;
+  /** frames built this tick, by the name of the rows they hold (see the opening comment) */
+  const sharedFrames = new Map<string, { bytes: Buffer; rows: number; decimated: number }>();
+
   function send(client: LiveClient, frame: LiveServerFrame): void {
     client.socket.send(JSON.stringify(frame));
+  }
+
+  /** The encoded rows frame of a subscription's pending rows, built once per tick for equal ones. */
+  function rowsFrame(datastore: string, sub: Subscription): { bytes: Buffer; rows: number; decimated: number } {
+    const key = sub.whole ? `${datastore}\0${sub.deviceId ?? ''}\0${sub.maxRowsPerFrame ?? ''}\0${sub.dropped}\0${sub.from}\0${sub.to}` : undefined;
+    const cached = key === undefined ? undefined : sharedFrames.get(key);
+    if (cached) {
+      totals.framesShared++;
+      return cached;
+    }
+    let rows = sub.rows;
+    let decimated = 0;
+    if (sub.maxRowsPerFrame !== undefined && rows.length > sub.maxRowsPerFrame) {
+      const kept = decimate(rows, sub.maxRowsPerFrame);
+      decimated = rows.length - kept.length;
+      rows = kept;
+    }
+    const frame = toColumnar(datastore, rows, sub.dropped);
+    if (decimated > 0) frame.decimated = decimated;
+    const built = { bytes: Buffer.from(JSON.stringify(frame)), rows: rows.length, decimated };
+    if (key !== undefined) {
+      if (sharedFrames.size === 0) setImmediate(() => sharedFrames.clear()); // after this tick's flushes
+      sharedFrames.set(key, built);
+    }
+    return built;
   }
 
   function flush(client: LiveClient): void {
@@ -89,21 +130,14 @@ export function createLiveFeed(listDatastores: () => string[], opts: LiveOptions
     }
     for (const [datastore, sub] of client.subs) {
       if (sub.rows.length === 0 && sub.dropped === 0) continue;
-      let rows = sub.rows;
-      let decimated = 0;
-      if (sub.maxRowsPerFrame !== undefined && rows.length > sub.maxRowsPerFrame) {
-        const kept = decimate(rows, sub.maxRowsPerFrame);
-        decimated = rows.length - kept.length;
-        rows = kept;
-      }
-      const frame = toColumnar(datastore, rows, sub.dropped);
-      if (decimated > 0) frame.decimated = decimated;
+      const { bytes, rows, decimated } = rowsFrame(datastore, sub);
       totals.framesSent++;
-      totals.rowsSent += rows.length;
+      totals.rowsSent += rows;
       totals.decimated += decimated;
       sub.rows = [];
       sub.dropped = 0;
-      send(client, frame);
+      sub.whole = true;
+      client.socket.send(bytes, { binary: false });
     }
     for (const { event, alert } of client.alerts) {
       const frame: LiveAlertFrame = { type: 'alert', event, alert, dropped: client.alertsDropped };
@@ -153,6 +187,9 @@ export function createLiveFeed(listDatastores: () => string[], opts: LiveOptions
     client.subs.set(parsed.datastore, {
       rows: keepPending ? previous.rows : [],
       dropped: keepPending ? previous.dropped : 0,
+      from: keepPending ? previous.from : 0,
+      to: keepPending ? previous.to : 0,
+      whole: keepPending ? previous.whole : true,
       deviceId: parsed.deviceId,
       maxRowsPerFrame: parsed.maxRowsPerFrame,
     });
@@ -170,6 +207,7 @@ export function createLiveFeed(listDatastores: () => string[], opts: LiveOptions
     publish(datastore, rows) {
       // rows by device, built once per publish and only when a subscription filters on a device
       let byDevice: Map<string, Row[]> | undefined;
+      const seq = ++publishSeq;
       for (const client of clients) {
         const sub = client.subs.get(datastore);
         if (!sub) continue;
@@ -180,11 +218,14 @@ export function createLiveFeed(listDatastores: () => string[], opts: LiveOptions
           if (found === undefined) continue;
           mine = found;
         }
+        if (sub.rows.length === 0) sub.from = seq;
+        sub.to = seq;
         for (const row of mine) sub.rows.push(row);
         const excess = sub.rows.length - opts.maxPendingRows;
         if (excess > 0) {
           sub.rows.splice(0, excess);
           sub.dropped += excess;
+          sub.whole = false;
           totals.rowsDropped += excess;
         }
         schedule(client, 0);

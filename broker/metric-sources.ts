@@ -79,7 +79,7 @@ export function metricSources({ ingest, mqtt, rules, analytics, live, http, auth
     },
     {
       name: 'iotcore_live_total',
-      help: 'live feed: clients, framesSent, rowsSent, rowsDropped (slow dashboards), decimated (left out by maxRowsPerFrame), alertsSent, alertsDropped, datasetsSent, datasetsDropped',
+      help: 'live feed: clients, framesSent, rowsSent, rowsDropped (slow dashboards), decimated (left out by maxRowsPerFrame), framesShared (sent as another client\'s identical frame), alertsSent, alertsDropped, datasetsSent, datasetsDropped',
       labelNames: ['counter'],
       read: () => Object.entries(live.counters()).map(([counter, value]) => ({ labels: { counter }, value })),
     },

@@ -146,6 +146,27 @@ describe('the live feed', () => {
     ]);
   });
 
+  it('gives each client exactly its own pending rows when clients with equal subscriptions share frames', async () => {
+    const feed = createLiveFeed(() => ['store'], { maxPendingRows: 2, highWaterBytes: 100 });
+    const early = await subscribed(feed, { maxRowsPerFrame: 10 });
+    feed.publish('store', [{ __dt: 1 }]);
+    const late = await subscribed(feed, { maxRowsPerFrame: 10 }); // joins with the first publish pending for `early`
+    const slow = await subscribed(feed, { maxRowsPerFrame: 10 });
+    slow.bufferedAmount = 1000;
+    feed.publish('store', [{ __dt: 2 }, { __dt: 3 }]);
+    await tick();
+    expect(rowFrames(early).map((f) => [column(f, '__dt'), f.dropped])).toEqual([[[2, 3], 1]]);
+    expect(rowFrames(late).map((f) => [column(f, '__dt'), f.dropped])).toEqual([[[2, 3], 0]]);
+    expect(rowFrames(slow)).toEqual([]);
+    // the slow client catches up with what it kept, while the others share the next frame
+    slow.bufferedAmount = 0;
+    feed.publish('store', [{ __dt: 4 }]);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(rowFrames(slow).map((f) => [column(f, '__dt'), f.dropped])).toEqual([[[3, 4], 1]]);
+    expect(rowFrames(early).at(-1)).toEqual(rowFrames(late).at(-1));
+    expect(column(rowFrames(early).at(-1)!, '__dt')).toEqual([4]);
+  });
+
   it('sends dataset events to every client without a subscription', async () => {
     const feed = createLiveFeed(() => ['store'], { maxPendingRows: 3, highWaterBytes: 100 });
     const a = new FakeSocket();
