@@ -2,6 +2,7 @@
 // `lower(["HELLO"])` lowers the JSON text and `length(false)` is 5.
 import { VARIADIC, type FunctionTable, type SqlFunction } from './registry.js';
 import { toNumber, toStr, type Value } from '../values.js';
+import { regexFirstMatch, regexReplaceAll, regexTest } from './regex.js';
 
 function str1(f: (s: string) => Value): SqlFunction {
   return { min: 1, max: 1, call: ([a]) => { const s = toStr(a); return s === undefined ? undefined : f(s); } };
@@ -24,23 +25,6 @@ function pad(left: boolean): SqlFunction {
       return left ? spaces + s : s + spaces;
     },
   };
-}
-
-// Patterns come from rule text, so there are few distinct ones; the cap keeps a rule that
-// builds patterns from payload data from growing memory without bound.
-const REGEX_CACHE_MAX = 256;
-const regexCache = new Map<string, RegExp | null>();
-
-function regex(pattern: string): RegExp | undefined {
-  let re = regexCache.get(pattern);
-  if (re === undefined) {
-    try { re = new RegExp(pattern, 'g'); } catch { re = null; }
-    if (regexCache.size >= REGEX_CACHE_MAX) regexCache.clear();
-    regexCache.set(pattern, re);
-  }
-  if (re === null) return undefined;
-  re.lastIndex = 0;
-  return re;
 }
 
 function concat(args: Value[]): Value {
@@ -124,26 +108,21 @@ export const stringFunctions: FunctionTable = {
     min: 2, max: 2,
     call([a, b]) {
       const [s, p] = [toStr(a), toStr(b)];
-      const re = p === undefined ? undefined : regex(p);
-      return s === undefined || re === undefined ? undefined : re.test(s);
+      return s === undefined || p === undefined ? undefined : regexTest(s, p);
     },
   },
   regexp_replace: {
     min: 3, max: 3,
     call([a, b, c]) {
       const [s, p, r] = [toStr(a), toStr(b), toStr(c)];
-      const re = p === undefined ? undefined : regex(p);
-      return s === undefined || r === undefined || re === undefined ? undefined : s.replace(re, r);
+      return s === undefined || p === undefined || r === undefined ? undefined : regexReplaceAll(s, p, r);
     },
   },
   regexp_substr: {
     min: 2, max: 2,
     call([a, b]) {
       const [s, p] = [toStr(a), toStr(b)];
-      const re = p === undefined ? undefined : regex(p);
-      if (s === undefined || re === undefined) return undefined;
-      const m = re.exec(s);
-      return m === null ? undefined : m[0];
+      return s === undefined || p === undefined ? undefined : regexFirstMatch(s, p);
     },
   },
 };

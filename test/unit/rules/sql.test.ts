@@ -275,3 +275,21 @@ describe('SQL versions: whole-number decimals', () => {
     expect(text("SELECT 2.5 + 2.5 AS a, 7 / 2 AS b, 1.0 * 3 AS c, 3 + 4 AS d FROM 'a/b'", '{}', '2016-03-23')).toBe('{"a":5,"b":3,"c":3,"d":7}');
   });
 });
+
+describe('regular expression functions', () => {
+  it('answer a pattern that backtracks catastrophically in linear time instead of hanging the engine', () => {
+    const text = `${'a'.repeat(50_000)}!`;
+    expect(run(`SELECT regexp_matches(s, '^(a+)+$') AS r FROM 'a/b'`, { s: text })).toEqual({ r: false });
+    expect(run(`SELECT regexp_matches(s, '^(a|aa)+!$') AS r FROM 'a/b'`, { s: text })).toEqual({ r: true });
+  });
+
+  it('replace every match with groups and find the first match, patterns taken from the payload', () => {
+    expect(run(`SELECT regexp_replace(s, p, '<$1>') AS r FROM 'a/b'`, { s: 'id-12 id-345', p: 'id-([0-9]+)' })).toEqual({ r: '<12> <345>' });
+    expect(run(`SELECT regexp_substr(s, '[0-9]+') AS r FROM 'a/b'`, { s: 'id-12 id-345' })).toEqual({ r: '12' });
+  });
+
+  it('give Undefined for an invalid pattern or one RE2 cannot run in linear time (a backreference)', () => {
+    expect(run(`SELECT regexp_matches('aa', '(a') AS r FROM 'a/b'`)).toEqual({});
+    expect(run(`SELECT regexp_matches('aa', '(a)\\\\1') AS r FROM 'a/b'`)).toEqual({});
+  });
+});
