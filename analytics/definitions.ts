@@ -3,6 +3,7 @@
 // (temp file + rename) after each change; small, so rewriting it whole is fine.
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AnalyticsError } from './errors.js';
 import type { ChannelDefinition, DatasetDefinition, DatastoreDefinition, LoggingOptions, PipelineDefinition, ResourceMeta } from './types.js';
 import type { DetectorResourceDefinition } from './anomaly/resource-definition.js';
 
@@ -26,13 +27,21 @@ export function emptyDefinitions(): StoredDefinitions {
 }
 
 export async function loadDefinitions(dataDir: string): Promise<StoredDefinitions> {
+  const path = join(dataDir, FILE);
   let text: string;
   try {
-    text = await readFile(join(dataDir, FILE), 'utf8');
-  } catch {
-    return emptyDefinitions();
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyDefinitions();
+    // starting with no definitions would overwrite the file with none at the next save
+    throw new AnalyticsError('DefinitionsFileInvalid', `${path}: cannot be read (${(e as Error).message}); start-up is refused`, { cause: e });
   }
-  const v = JSON.parse(text) as Partial<StoredDefinitions>;
+  let v: Partial<StoredDefinitions>;
+  try {
+    v = JSON.parse(text) as Partial<StoredDefinitions>;
+  } catch (e) {
+    throw new AnalyticsError('DefinitionsFileInvalid', `${path}: not JSON (${(e as Error).message}); start-up is refused: restore the file from a backup`, { cause: e });
+  }
   const empty = emptyDefinitions();
   return { ...empty, ...v, meta: { ...empty.meta, ...v.meta } };
 }

@@ -40,6 +40,18 @@ export const ANALYTICS_ERRORS = {
     statusCode: 400,
     description: 'A dataset query needed more memory than the database may use (the duckdbMemoryLimit setting) and was stopped; narrow it (WHERE on __dt, LIMIT, fewer columns).',
   },
+  DatastoreLocked: {
+    statusCode: 500,
+    description: 'At start-up, the DuckDB database <dataDir>/iotcore.duckdb is held by another server (another process, whose PID DuckDB names, or this one): two servers cannot share a data directory; start-up is refused.',
+  },
+  DefinitionsFileInvalid: {
+    statusCode: 500,
+    description: 'At start-up, <dataDir>/analytics-definitions.json (channels, datastores, pipelines, datasets, detectors) cannot be read or is not JSON; start-up is refused and the message names the file.',
+  },
+  DatabaseUnreadable: {
+    statusCode: 500,
+    description: 'At start-up, the DuckDB database <dataDir>/iotcore.duckdb cannot be read or is not a DuckDB database (garbage, another format, a newer DuckDB version, no read permission); start-up is refused and the message names the file and DuckDB\'s reason.',
+  },
   InvalidStateTransitionException: {
     statusCode: 409,
     description: 'An alert\'s state forbids the change: acknowledging or clearing an alert that is already CLEARED.',

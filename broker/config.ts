@@ -33,6 +33,8 @@ export interface ServerSettings {
   allowAnonymous: boolean;
   /** DuckDB's memory_limit (e.g. '2GB'); '' = DuckDB's default, 80 % of the RAM */
   duckdbMemoryLimit: string;
+  /** time limit of one dataset query, seconds (then QueryTimeoutException) */
+  datasetQueryTimeoutSeconds: number;
 }
 
 export interface ResourcesConfig {
@@ -71,6 +73,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   accountId: '000000000000',
   allowAnonymous: false,
   duckdbMemoryLimit: '',
+  datasetQueryTimeoutSeconds: 30,
 };
 
 const port = z.number().int().min(0, 'must be 0 (any free port) or a port number').max(65535, 'must be at most 65535');
@@ -91,6 +94,7 @@ const settingsSchema = z.strictObject({
   accountId: z.string().regex(/^\d{12}$/, 'must be 12 digits'),
   allowAnonymous: z.boolean(),
   duckdbMemoryLimit: z.string().regex(/^(\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB))?$/i, "must be a size such as '512MB' or '2GB', or empty for DuckDB's default"),
+  datasetQueryTimeoutSeconds: z.number().int().min(1).max(3600),
 });
 
 // Structure only: the rules engine and analytics validate meaning (SQL, activity chains) when
@@ -129,6 +133,7 @@ export const ENV_VARS: Record<string, keyof ServerSettings> = {
   IOT_ACCOUNT_ID: 'accountId',
   IOT_ALLOW_ANONYMOUS: 'allowAnonymous',
   IOT_DUCKDB_MEMORY_LIMIT: 'duckdbMemoryLimit',
+  IOT_DATASET_QUERY_TIMEOUT_SECONDS: 'datasetQueryTimeoutSeconds',
 };
 
 export interface ConfigInputs {

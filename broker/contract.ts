@@ -1,7 +1,7 @@
 // Wire types shared with devices-sim/ and dashboard/ (they import this file for types only,
 // never anything at run time). Changing a shape here is changing a public API: document it in
 // README.md.
-import type { Alert, AlertEventKind } from '../analytics/index.js';
+import type { Alert, AlertEventKind, HistoryResult, PipelineCountersSnapshot } from '../analytics/index.js';
 
 /** The telemetry document the simulator's environmental profile publishes on
  * `devices/<deviceId>/telemetry` and the demo configuration stores. */
@@ -147,6 +147,30 @@ export interface OperatorListBody {
   operators: { username: string; createdAt: number }[];
 }
 
+/** One line of `<dataDir>/audit.jsonl`: who changed what, when (README "Security"). Never a body or a secret. */
+export interface AuditEntry {
+  /** ISO 8601 */
+  at: string;
+  /** a signed-in operator, the verified SigV4 access key id, nobody (refused or open requests), or the configuration file */
+  who: { kind: 'operator' | 'accessKey' | 'anonymous' | 'config'; name?: string };
+  /** `signIn` (with `outcome`) and `applyConfiguration`; other requests are named by method and route */
+  action?: string;
+  outcome?: string;
+  sourceIp?: string;
+  method?: string;
+  /** the route pattern, e.g. `/things/:thingName` */
+  route?: string;
+  /** the path parameters, e.g. `{"thingName": "lamp-1"}` */
+  target?: Record<string, string>;
+  /** the HTTP status answered */
+  status?: number;
+}
+
+/** `GET /api/audit`: the latest entries, newest first. */
+export interface AuditListBody {
+  entries: AuditEntry[];
+}
+
 // ---- Fleet, history, rules and pipeline status (for the dashboard) ----
 
 /** `GET /api/fleet`: every registered thing and every client seen since start, by name. */
@@ -187,17 +211,7 @@ export interface FleetDevice {
  * with each attribute's average, and `<attribute>.min` / `<attribute>.max` columns so spikes survive
  * the decimation.
  */
-export interface HistoryBody {
-  datastore: string;
-  deviceId: string;
-  from: number;
-  to: number;
-  bucketMs: number;
-  /** rows of this device in [from, to) */
-  rowsInRange: number;
-  columns: string[];
-  data: (number | null)[][];
-}
+export type HistoryBody = HistoryResult;
 
 /** `GET /api/rules` */
 export interface RuleStatusBody {
@@ -243,18 +257,10 @@ export interface PipelineStatusBody {
   pipelines: PipelineStatus[];
 }
 
-export interface PipelineStatus {
-  pipelineName: string;
-  channelName: string;
-  datastoreName: string;
-  rowsOut: number;
-  writeErrors: number;
-  /** messages in the channel not yet through this pipeline */
-  backlog: number;
-  /** the latest failure (an activity threw, a datastore write failed), if any since start */
-  lastError?: { message: string; at: number; activity?: string };
+/** A pipeline's counters as analytics keeps them (backlog, lastError, ...), its activities in execution order. */
+export type PipelineStatus = { pipelineName: string } & Pick<PipelineCountersSnapshot, 'channelName' | 'datastoreName' | 'rowsOut' | 'writeErrors' | 'backlog' | 'lastError'> & {
   activities: { name: string; type: string; in: number; out: number; dropped: number; errors: number }[];
-}
+};
 
 /**
  * A dataset content with its rows, for the dashboard:

@@ -45,6 +45,18 @@ export function metricSources({ ingest, mqtt, rules, analytics, live, http, auth
       : []),
     { name: 'iotcore_mqtt_connected_clients', help: 'MQTT clients connected now', read: () => [{ value: mqtt.connectedClients() }] },
     {
+      name: 'iotcore_mqtt_sessions_total',
+      help: 'QoS 1 messages kept for clean=false sessions (journaled, survive a restart): queued, acknowledged, dropped (beyond 1000 per client), compactions',
+      labelNames: ['counter'],
+      read: () => Object.entries(mqtt.sessionCounters).map(([counter, value]) => ({ labels: { counter }, value })),
+    },
+    {
+      name: 'iotcore_mqtt_retained_total',
+      help: 'retained messages: stored, deleted, refused, expired at start-up, compactions',
+      labelNames: ['counter'],
+      read: () => Object.entries(mqtt.retainedCounters).map(([counter, value]) => ({ labels: { counter }, value })),
+    },
+    {
       name: 'iotcore_lifecycle_events_total',
       help: 'lifecycle events ($aws/events/...): published, dropped (queue full or broker stopping), failed',
       labelNames: ['counter'],

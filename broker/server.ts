@@ -62,7 +62,9 @@ import { statusRoutes } from './http/routes/status.js';
 import { datasetContentsRoutes } from './http/routes/dataset-contents.js';
 import { bootstrapOperators, openOperatorStore, OPERATOR_CREDENTIALS_FILE, OPERATOR_ENV, type OperatorBootstrap } from './identity/operators.js';
 import { openSessionStore } from './identity/sessions.js';
-import { createSignInLimit } from './identity/sign-in-limit.js';
+import { createFailureLimit, failureLimitMetricSource } from './identity/failure-limit.js';
+import { openAuditLog, type AuditLog } from './audit-log.js';
+import { auditRoutes } from './http/routes/audit.js';
 import { operatorMetricSources } from './identity/operator-metrics.js';
 import { sessionRoutes } from './http/routes/session.js';
 import { operatorRoutes } from './http/routes/operators.js';
@@ -130,7 +132,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     cleanup.unshift(() => sessions.close());
     operators.onChange((name, change) => sessions.endForOperator(name, change === 'removed' ? 'operator-removed' : 'password-changed'));
     logOperatorBootstrap(await bootstrapOperators(operators, settings.dataDir, options.env ?? {}), log);
-    const signInLimit = createSignInLimit();
+    // failed authentications per source address: one limit for operator sign-in, one for MQTT passwords
+    const signInLimit = createFailureLimit();
+    const mqttPasswordLimit = createFailureLimit();
+    // who changed what, when (README "Security"): HTTP changes, sign-ins, and this start's configuration
+    const audit = openAuditLog({ dataDir: settings.dataDir, fsync: settings.fsync, log });
+    cleanup.unshift(() => audit.close());
     // the device registry: the journal replayed, then the configuration's things, types, groups
     const registry = openRegistry(settings.dataDir, { region: settings.region, accountId: settings.accountId, fsync: settings.fsync });
     cleanup.unshift(() => registry.close());
@@ -157,6 +164,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       allowAnonymous: settings.allowAnonymous,
       arnPrefix: `arn:aws:iot:${settings.region}:${settings.accountId}:`,
       lookups: deviceAuthLookups(registry, certificates, passwords),
+      failureLimit: mqttPasswordLimit,
     });
 
     let mqtt: MqttServer | undefined;
@@ -174,6 +182,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const analytics = await openAnalytics({
       dataDir: settings.dataDir, fsync: settings.fsync, region: settings.region, accountId: settings.accountId,
       ...(settings.duckdbMemoryLimit ? { database: { memoryLimit: settings.duckdbMemoryLimit } } : {}),
+      datasetTimeoutMs: settings.datasetQueryTimeoutSeconds * 1000,
       enrich: { describeThing: (name) => registry.findThing(name), getShadow: (name) => shadows.thingShadow(name) },
     });
     cleanup.unshift(() => analytics.close());
@@ -186,6 +195,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // rules persisted from the API first, then the configuration's (config as code wins a name)
     const ruleStore = openRuleStore(settings.dataDir, rules, ruleArn);
     await applyResources(config, rules, analytics);
+    recordConfiguration(audit, config);
 
     const ingest = createIngest(rules, settings.maxPayloadBytes, log, shadows);
     // who connected, when, and how much each client publishes (GET /api/fleet); bounded
@@ -216,7 +226,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const unsubscribeDatasets = analytics.datasets.subscribe((e) => live.publishDataset({ type: 'dataset', ...e }));
     cleanup.unshift(() => unsubscribeDatasets());
 
-    const metrics = createMetrics([...metricSources({ ingest, mqtt: mqttServer, rules, analytics, live, http: httpDelivery, auth: auth.counters, alertPublish: alertPublisher.counters, fleet: () => fleetActivity.counters() }), ...operatorMetricSources(sessions, signInLimit)]);
+    const metrics = createMetrics([...metricSources({ ingest, mqtt: mqttServer, rules, analytics, live, http: httpDelivery, auth: auth.counters, alertPublish: alertPublisher.counters, fleet: () => fleetActivity.counters() }), ...operatorMetricSources(sessions, signInLimit),
+      failureLimitMetricSource('iotcore_mqtt_password_failures', 'failed MQTT password attempts: failures, refused (CONNACK 3), addresses tracked now, forgotten (bounded memory)', mqttPasswordLimit),
+      { name: 'iotcore_audit_log', help: 'audit log: entries written, rotations, failed writes since start', labelNames: ['counter'], read: () => Object.entries(audit.counters()).map(([counter, value]) => ({ labels: { counter }, value })) }]);
     // dataset content URLs name the port we actually listen on (known once listening)
     const listeningPort = (): number => {
       const a = http.server.address();
@@ -237,11 +249,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         datasetContentsRoutes(() => analytics.datasets),
         sessionRoutes({ operators, sessions, limit: signInLimit }),
         operatorRoutes(operators),
+        auditRoutes(audit),
       ],
       log,
       settings.maxPayloadBytes,
       { routes: [iotRulesRoutes(ruleStore, { ruleArn }), iotRegistryRoutes(registry), iotCertificateRoutes(certificates, policies), iotPolicyRoutes(policies), iotDataRoutes(shadows, { publish: (topic, payload, qos, retain) => mqttServer.publish(topic, payload, qos, retain), bodyLimit: settings.maxPayloadBytes }), iotRetainedRoutes(() => mqttServer.retained), iotEndpointRoutes({ host: settings.host }), iotAnalyticsChannelRoutes(analytics), iotAnalyticsDatastoreRoutes(analytics), iotAnalyticsPipelineRoutes(analytics), iotAnalyticsMiscRoutes(analytics), iotAnalyticsDatasetRoutes(analytics, contentUrls), devicePasswordRoutes(passwords), datastoreExportRoutes(analytics), alertRoutes(analytics), detectorRoutes(analytics)], bodyLimit: AWS_RULE_BODY_LIMIT, auth: { isSigned: carriesSigV4, verify: (r) => signatures.verify(r) } },
       sessions,
+      audit,
     );
     // a live socket lives no longer than the session that opened it
     sessions.onEnd((session, reason) => sockets.endSession(session.id, `session ended: ${reason}`));
@@ -299,6 +313,12 @@ function logOperatorBootstrap(b: OperatorBootstrap, log: Logger): void {
   if (b.source === 'created') log.info({ operatorCredentialsFile: b.credentialsFile, username: b.username }, 'created the first operator account; its password is in the operator credentials file');
   else if (b.source === 'file') log.warn({ operatorCredentialsFile: b.credentialsFile, username: b.username }, 'no operator accounts were stored: made the account in the operator credentials file again');
   else if (b.source === 'environment' && b.changed) log.info({ username: b.username, env: OPERATOR_ENV.password }, 'operator password set from the environment');
+}
+
+/** One audit entry per start for the configuration just applied: what the file declares, by kind. */
+function recordConfiguration(audit: AuditLog, config: Config): void {
+  const counts = Object.entries(config.resources).map(([kind, items]) => [kind, String(Array.isArray(items) ? items.length : 0)] as const);
+  audit.record({ who: { kind: 'config', name: config.source }, action: 'applyConfiguration', target: Object.fromEntries(counts) });
 }
 
 /** Applies the declared resources idempotently (each put is an upsert by name), in dependency

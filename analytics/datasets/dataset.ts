@@ -8,6 +8,7 @@ import type { Database, QueryOptions } from '../datastore/index.js';
 import { translatePresto } from './presto.js';
 import { parseSchedule } from './schedule.js';
 import { checkTimeExpression } from './delta.js';
+import { checkDatasetSql } from './sql-guard.js';
 
 /** Dataset names: 1..128 of [a-zA-Z0-9_], not starting with `__` (AWS IoT Analytics). */
 const DATASET_NAME = /^(?!__)[a-zA-Z0-9_]{1,128}$/;
@@ -181,6 +182,8 @@ export function datasetSql(def: DatasetDefinition): string {
 export async function runDataset(def: DatasetDefinition, db: Database, opts: QueryOptions = {}): Promise<DatasetResult> {
   validateDataset(def);
   const ranAt = Date.now();
-  const { columns, rows } = await db.query(datasetSql(def), opts);
+  const sql = datasetSql(def);
+  await checkDatasetSql(db, sql, opts);
+  const { columns, rows } = await db.query(sql, opts);
   return { datasetName: def.datasetName, columns, rows, ranAt };
 }

@@ -20,6 +20,7 @@ import { DatasetScheduler, systemClock, type Clock } from './scheduler.js';
 import { ContentFiles, type ContentVersion } from './contents.js';
 import { versionsToPrune } from './versions.js';
 import { toCsv } from './csv.js';
+import { checkDatasetSql } from './sql-guard.js';
 import { readContentTable, type ContentTable } from './content-table.js';
 
 export type { ContentVersion, ContentState } from './contents.js';
@@ -137,20 +138,25 @@ export class DatasetService {
     if (this.opts.store.datasets[def.datasetName]) {
       throw new AnalyticsError('ResourceAlreadyExistsException', `dataset ${def.datasetName} already exists`);
     }
+    await this.checkSql(def);
     return this.write(def, tags);
   }
 
   /** Config as code and the facade's putDataset: create or replace, idempotent. */
   async put(input: unknown): Promise<DatasetDefinition> {
     this.assertOpen();
-    return this.write(normaliseDataset(input));
+    const def = normaliseDataset(input);
+    await this.checkSql(def);
+    return this.write(def);
   }
 
   /** UpdateDataset: the complete new definition (members left out go back to their defaults). */
   async update(datasetName: string, input: Record<string, unknown>): Promise<void> {
     this.assertOpen();
     this.get(datasetName);
-    await this.write(normaliseDataset({ ...input, datasetName }));
+    const def = normaliseDataset({ ...input, datasetName });
+    await this.checkSql(def);
+    await this.write(def);
   }
 
   get(datasetName: string): DatasetDefinition {
@@ -389,6 +395,8 @@ export class DatasetService {
     try {
       const { sql, window } = this.querySql(def, job);
       if (window) version.window = window;
+      // again at run time: a definition stored before a check was added, or a deltaTime rewrite
+      await checkDatasetSql(this.opts.db, sql, this.queryOptions());
       const result = await this.opts.db.query(sql, this.queryOptions());
       csv = toCsv(result.columns, result.rows);
       version.rows = result.rows.length;
@@ -492,6 +500,15 @@ export class DatasetService {
       } catch {
         this.stats.deliveryErrors++;
       }
+    }
+  }
+
+  /** Refuses at definition time SQL that could never run (files, other statements); see sql-guard.ts. */
+  private async checkSql(def: DatasetDefinition): Promise<void> {
+    try {
+      await checkDatasetSql(this.opts.db, datasetSql(def), this.queryOptions());
+    } catch (e) {
+      throw e instanceof AnalyticsError && e.code === 'InvalidRequestException' ? new AnalyticsError(e.code, `dataset ${def.datasetName}: ${e.message}`) : e;
     }
   }
 

@@ -8,7 +8,9 @@
 //   files keep working. The one exception is `allowed_directories`: the Parquet export directory
 //   (EngineOptions.exportDirectory), so copyToParquet can write there. DuckDB resolves `..` and
 //   symlinks before that prefix check. Dataset SQL still cannot write there (READ ONLY
-//   transaction, SELECT only); it can at most read back exported Parquet files of its own data.
+//   transaction, SELECT only); nor read there: analytics/datasets/sql-guard.ts allows dataset SQL
+//   no file-reading table function at all, since DuckDB also lets SQL read the database file and
+//   its WAL, which it holds open itself, whatever enable_external_access says.
 //   DuckDB only accepts allowed_directories through SET, not the creation config, hence the SETs.
 // - lock_configuration=true: no statement can change a setting afterwards (SET/PRAGMA/RESET fail).
 // - extension auto-install/auto-load off: nothing is downloaded behind our back. JSON is built in.
@@ -53,6 +55,7 @@ import type {
   DuckDBMapType,
   DuckDBUnionType,
 } from '@duckdb/node-api';
+import { resolve as resolvePath } from 'node:path';
 import { AnalyticsError } from '../errors.js';
 import type { Column } from './schema.js';
 import { columnTypeFromSql, quoteIdentifier, sqlTypeOf } from './schema.js';
@@ -176,7 +179,30 @@ export interface DuckEngine {
   close(): Promise<void>;
 }
 
+/**
+ * Database files open in this process. DuckDB's file lock is a POSIX record lock, which a process
+ * never conflicts with itself on: a second instance on the same file in one process opens without
+ * error (two writers, a corrupted file), and closing either would drop the other's lock. So the
+ * same-process case is refused here; another process is refused by DuckDB's lock.
+ */
+const openFiles = new Set<string>();
+
 export async function openEngine(file: string, opts: EngineOptions = {}): Promise<DuckEngine> {
+  const inMemory = file === '' || file === ':memory:';
+  const key = resolvePath(file);
+  if (!inMemory && openFiles.has(key)) {
+    throw new AnalyticsError('DatastoreLocked', `cannot open the DuckDB database ${file}: it is already open in this process (PID ${process.pid}); is another server using the same data directory?`);
+  }
+  if (!inMemory) openFiles.add(key);
+  try {
+    return await openInstance(file, opts, () => openFiles.delete(key));
+  } catch (e) {
+    openFiles.delete(key);
+    throw e;
+  }
+}
+
+async function openInstance(file: string, opts: EngineOptions, release: () => void): Promise<DuckEngine> {
   const config: Record<string, string> = {
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
@@ -187,7 +213,7 @@ export async function openEngine(file: string, opts: EngineOptions = {}): Promis
   try {
     instance = await DuckDBInstance.create(file, config);
   } catch (e) {
-    throw new AnalyticsError('InternalFailureException', `cannot open DuckDB database ${file}: ${messageOf(e)}`, { cause: e });
+    throw openFailure(file, e);
   }
   try {
     const conn = await instance.connect();
@@ -218,7 +244,22 @@ export async function openEngine(file: string, opts: EngineOptions = {}): Promis
     instance.closeSync();
     throw e;
   }
-  return new Engine(instance, opts);
+  return new Engine(instance, opts, release);
+}
+
+/**
+ * Why DuckDB would not open the file, as a start-up error an operator can act on. DuckDB's own
+ * message is kept: for a lock it names the holding program and its PID.
+ */
+function openFailure(file: string, e: unknown): AnalyticsError {
+  const reason = messageOf(e);
+  if (/could not set lock|conflicting lock/i.test(reason)) {
+    return new AnalyticsError('DatastoreLocked', `cannot open the DuckDB database ${file}: another process holds its lock (is another server using the same data directory?): ${reason}`, { cause: e });
+  }
+  if (/not a valid DuckDB database|permission denied|cannot open file|is a directory|version number|corrupt|serializ/i.test(reason)) {
+    return new AnalyticsError('DatabaseUnreadable', `cannot open the DuckDB database ${file}: the file is unreadable or not a DuckDB database (restore it from a backup, or move it away to start with an empty one): ${reason}`, { cause: e });
+  }
+  return new AnalyticsError('InternalFailureException', `cannot open DuckDB database ${file}: ${reason}`, { cause: e });
 }
 
 class Engine implements DuckEngine {
@@ -231,7 +272,7 @@ class Engine implements DuckEngine {
   private admin: DuckDBConnection | null = null;
   private closed = false;
 
-  constructor(private readonly instance: DuckDBInstance, opts: EngineOptions) {
+  constructor(private readonly instance: DuckDBInstance, opts: EngineOptions, private readonly release: () => void) {
     this.gate = new Gate(opts.maxConcurrentQueries ?? 2, opts.maxQueuedQueries ?? 32);
   }
 
@@ -478,6 +519,7 @@ class Engine implements DuckEngine {
     }
     this.admin = null;
     this.instance.closeSync();
+    this.release();
   }
 
   private assertOpen(): void {

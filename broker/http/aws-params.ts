@@ -12,6 +12,18 @@ export function jsonBody(raw: unknown): Record<string, never> {
   return raw as Record<string, never>;
 }
 
+/**
+ * Our own /api/ bodies have a small fixed shape: a member we do not know is a typo (or a client
+ * expecting a feature we lack) and is refused, naming it, rather than silently ignored. AWS
+ * routes do not call this: AWS ignores members it does not know, and the SDKs may send new ones.
+ */
+export function onlyMembers(body: Record<string, unknown>, allowed: readonly string[], what: string): void {
+  const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) {
+    throw new BrokerError('InvalidRequestException', `${what}: unknown member${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (allowed: ${allowed.join(', ')})`);
+  }
+}
+
 export function queryString(q: Query, name: string): string | undefined {
   const v = q[name];
   if (v === undefined) return undefined;

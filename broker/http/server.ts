@@ -10,7 +10,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { pipeline, Transform } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { ApiErrorBody } from '../contract.js';
+import type { ApiErrorBody, AuditEntry } from '../contract.js';
 import { BrokerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SignedRequest } from '../identity/sigv4.js';
@@ -35,6 +35,11 @@ export interface RequestAuth {
   isSigned(request: Pick<SignedRequest, 'url' | 'headers'>): boolean;
   /** rejects with a coded error (403 InvalidSignatureException, ...) unless the signature holds */
   verify(request: SignedRequest): Promise<unknown>;
+}
+
+/** Where the audit hook sends its entries (broker/audit-log.ts). */
+export interface AuditSink {
+  record(entry: Omit<AuditEntry, 'at'>): void;
 }
 
 /** Who a session cookie names (identity/sessions.ts). */
@@ -75,12 +80,21 @@ const EMPTY_SHA256 = createHash('sha256').digest('hex');
 const bodyHashes = new WeakMap<FastifyRequest, ReturnType<typeof createHash>>();
 /** JSON errors of AWS bodies, reported only after the signature is checked. */
 const deferredBodyErrors = new WeakMap<FastifyRequest, Error>();
+/** The access key id a request's verified SigV4 signature was made with. */
+const verifiedKeys = new WeakMap<FastifyRequest, string>();
+/** Who a route found the caller to be when neither a cookie nor a signature says (sign-in). */
+const actors = new WeakMap<FastifyRequest, AuditEntry['who']>();
 /** The session (and its token) a request's cookie authenticated. */
 const requestSessions = new WeakMap<FastifyRequest, { token: string; session: OperatorSession }>();
 
 /** The operator session that authenticated this request, if a session cookie did. */
 export function sessionOf(request: FastifyRequest): { token: string; session: OperatorSession } | undefined {
   return requestSessions.get(request);
+}
+
+/** Tells the audit log who acted, when the route authenticated the caller itself (sign-in). */
+export function noteActor(request: FastifyRequest, who: AuditEntry['who']): void {
+  actors.set(request, who);
 }
 
 /** The address the request came from (the socket's: X-Forwarded-For is not trusted). */
@@ -93,7 +107,7 @@ export function socketEncrypted(request: FastifyRequest): boolean {
   return (request.raw.socket as { encrypted?: boolean }).encrypted === true;
 }
 
-export function createHttp(routes: RouteModule[], log: Logger, bodyLimit: number, aws: AwsRoutes | undefined, gate: OperatorGate): Http {
+export function createHttp(routes: RouteModule[], log: Logger, bodyLimit: number, aws: AwsRoutes | undefined, gate: OperatorGate, audit?: AuditSink): Http {
   const app = Fastify({ logger: false, bodyLimit });
 
   app.setErrorHandler((err, request, reply) => {
@@ -106,6 +120,7 @@ export function createHttp(routes: RouteModule[], log: Logger, bodyLimit: number
   });
   guard(app, gate, aws?.auth);
   if (aws) verifySignedRequests(app, aws.auth);
+  if (audit) recordChanges(app, audit); // before the AWS scope is registered, so it inherits the hook
   for (const route of routes) route(app);
   if (aws) void app.register(async (scope) => awsScope(scope, aws, log));
   return app;
@@ -204,13 +219,54 @@ function verifySignedRequests(app: Http, auth: RequestAuth): void {
   app.addHook('preValidation', async (request) => {
     if (!auth.isSigned(signedParts(request))) return;
     const hash = bodyHashes.get(request);
-    await auth.verify({
+    const principal = await auth.verify({
       ...signedParts(request),
       method: request.raw.method ?? request.method,
       // a request without a body never reaches the parser: nothing went through the hash
       bodySha256: hash ? hash.digest('hex') : EMPTY_SHA256,
     });
+    const accessKeyId = (principal as { accessKeyId?: unknown } | undefined)?.accessKeyId;
+    if (typeof accessKeyId === 'string') verifiedKeys.set(request, accessKeyId);
   });
+}
+
+/** Longest path parameter value the audit log keeps (a name longer than any resource allows is a probe). */
+const MAX_TARGET_CHARS = 256;
+
+/**
+ * The audit log's entry for each state-changing request (POST, PUT, PATCH, DELETE) on a route that
+ * exists, once it is answered: who (the session's operator, the verified access key, the operator a
+ * sign-in named), the route pattern and its path parameters, the status. Never a body, a query or a
+ * header. Requests refused before anyone was authenticated are left out (counted elsewhere), so an
+ * unauthenticated flood cannot rotate the log's real entries away; sign-ins are recorded when they
+ * succeed or fail on the password, not when refused earlier (rate limit, bad body, other origin).
+ */
+function recordChanges(app: Http, audit: AuditSink): void {
+  app.addHook('onResponse', async (request, reply) => {
+    if (!UNSAFE_METHODS.has(request.method)) return;
+    const route = request.routeOptions.url;
+    if (route === undefined) return;
+    const status = reply.statusCode;
+    const base = { sourceIp: clientAddress(request), method: request.method, route };
+    if (request.method === 'POST' && route === '/api/session') {
+      const outcome = status === 200 ? 'succeeded' : status === 401 ? 'failed' : undefined;
+      if (outcome === undefined) return;
+      audit.record({ who: actors.get(request) ?? { kind: 'anonymous' }, action: 'signIn', outcome, ...base, status });
+      return;
+    }
+    const session = requestSessions.get(request)?.session;
+    const accessKeyId = verifiedKeys.get(request);
+    const who: AuditEntry['who'] | undefined = session ? { kind: 'operator', name: session.username } : accessKeyId !== undefined ? { kind: 'accessKey', name: accessKeyId } : actors.get(request);
+    if (!who) return;
+    const target = targetOf(request.params);
+    audit.record({ who, ...base, ...(target ? { target } : {}), status });
+  });
+}
+
+function targetOf(params: unknown): Record<string, string> | undefined {
+  if (typeof params !== 'object' || params === null) return undefined;
+  const entries = Object.entries(params as Record<string, unknown>).map(([k, v]) => [k, String(v).slice(0, MAX_TARGET_CHARS)] as const);
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
 
 /** The request target and headers exactly as they arrived (fastify may rewrite `request.url`). */

@@ -2,9 +2,9 @@
 // failed sign-ins (counted, refused with 429, addresses the bounded memory forgot).
 import type { MetricSource } from '../metrics.js';
 import type { SessionStore } from './sessions.js';
-import type { SignInLimit } from './sign-in-limit.js';
+import { failureLimitMetricSource, type FailureLimit } from './failure-limit.js';
 
-export function operatorMetricSources(sessions: Pick<SessionStore, 'counters'>, limit: Pick<SignInLimit, 'counters'>): MetricSource[] {
+export function operatorMetricSources(sessions: Pick<SessionStore, 'counters'>, limit: Pick<FailureLimit, 'counters'>): MetricSource[] {
   return [
     {
       name: 'iotcore_operator_sessions',
@@ -12,11 +12,6 @@ export function operatorMetricSources(sessions: Pick<SessionStore, 'counters'>, 
       labelNames: ['counter'],
       read: () => Object.entries(sessions.counters()).map(([counter, value]) => ({ labels: { counter }, value })),
     },
-    {
-      name: 'iotcore_operator_sign_in',
-      help: 'failed operator sign-ins: failures, refused (429), addresses tracked now, forgotten (bounded memory)',
-      labelNames: ['counter'],
-      read: () => Object.entries(limit.counters()).map(([counter, value]) => ({ labels: { counter }, value })),
-    },
+    failureLimitMetricSource('iotcore_operator_sign_in', 'failed operator sign-ins: failures, refused (429), addresses tracked now, forgotten (bounded memory)', limit),
   ];
 }

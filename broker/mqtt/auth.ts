@@ -7,9 +7,18 @@
 // password (username = thing name), then nothing: anonymous, refused unless the development mode
 // allows it. A credential that is presented must be valid, even in development mode.
 //
+// Failed password attempts are limited per source address (identity/failure-limit.ts, the same
+// module and policy as operator sign-in): once an address has 10 failures in 10 minutes, its
+// password CONNECTs are refused with return code 3 "server unavailable" before the password is
+// looked at, the right one included. 3 rather than 4 or 5: the refusal is temporary and says
+// nothing about the credential, so a device whose neighbour behind the same address guessed wrong
+// backs off and retries instead of being reconfigured. Certificates are not limited: nothing is
+// guessed (the handshake proved the key) and checking one costs a hash lookup, not scrypt.
+//
 // A connection's policies are compiled once (PolicyEngine.permissionsFor) and compiled again only
 // when `policies.generation` moves, so a publish costs a memo lookup.
 import type { ConnectionFacts, MqttAction, Permissions, PolicyEngine } from '../identity/permissions.js';
+import type { FailureLimit } from '../identity/failure-limit.js';
 
 /** The client certificate of a TLS connection, as the TLS layer reports it. */
 export interface PresentedCertificate {
@@ -43,11 +52,11 @@ export interface AuthLookups {
 
 export type RefusalReason =
   | 'CertificateUnknown' | 'CertificateNotActive' | 'CaCertificateNotActive' | 'CertificateOutsideValidity'
-  | 'BadUsernameOrPassword' | 'AnonymousNotAllowed' | 'ConnectNotAuthorized';
+  | 'BadUsernameOrPassword' | 'AnonymousNotAllowed' | 'ConnectNotAuthorized' | 'RateLimited';
 
 export const REFUSAL_REASONS: readonly RefusalReason[] = [
   'CertificateUnknown', 'CertificateNotActive', 'CaCertificateNotActive', 'CertificateOutsideValidity',
-  'BadUsernameOrPassword', 'AnonymousNotAllowed', 'ConnectNotAuthorized',
+  'BadUsernameOrPassword', 'AnonymousNotAllowed', 'ConnectNotAuthorized', 'RateLimited',
 ];
 
 export interface Identity {
@@ -61,7 +70,7 @@ export interface Identity {
 
 export type ConnectOutcome =
   | { identity: Identity }
-  | { refused: RefusalReason; returnCode: 4 | 5; message: string };
+  | { refused: RefusalReason; returnCode: 3 | 4 | 5; message: string };
 
 export interface AuthCounters {
   refused: Record<RefusalReason, number>;
@@ -74,6 +83,8 @@ export interface AuthorizerOptions {
   allowAnonymous: boolean;
   /** `arn:aws:iot:<region>:<account>:` */
   arnPrefix: string;
+  /** failed password attempts per source address (none: unlimited) */
+  failureLimit?: Pick<FailureLimit, 'admit'>;
   now?(): number;
 }
 
@@ -110,7 +121,7 @@ export function createAuthorizer(opts: AuthorizerOptions): Authorizer {
     denied: { 'iot:Connect': 0, 'iot:Publish': 0, 'iot:RetainPublish': 0, 'iot:Subscribe': 0, 'iot:Receive': 0 },
   };
 
-  function refuse(refused: RefusalReason, message: string, returnCode: 4 | 5 = 5): ConnectOutcome {
+  function refuse(refused: RefusalReason, message: string, returnCode: 3 | 4 | 5 = 5): ConnectOutcome {
     counters.refused[refused]++;
     return { refused, returnCode, message };
   }
@@ -162,7 +173,19 @@ export function createAuthorizer(opts: AuthorizerOptions): Authorizer {
       return { identity: new Connection('certificate', registered.certificateArn, registered.certificateId, a.clientId, a.sourceIp, cert) };
     }
     if (a.username !== undefined && a.password !== undefined) {
-      const verdict = await lookups.verifyPassword(a.username, a.password);
+      const attempt = opts.failureLimit?.admit(a.sourceIp);
+      if (attempt && 'retryAfterSeconds' in attempt) {
+        return refuse('RateLimited', `too many failed password attempts from ${a.sourceIp}; retry in ${attempt.retryAfterSeconds} s`, 3);
+      }
+      let verdict: Awaited<ReturnType<AuthLookups['verifyPassword']>>;
+      try {
+        verdict = await lookups.verifyPassword(a.username, a.password);
+      } catch (err) {
+        attempt?.succeeded(); // our failure, not the client's: frees the slot without counting
+        throw err;
+      }
+      if (verdict === 'ok') attempt?.succeeded();
+      else attempt?.failed();
       // one answer for an unknown thing and a wrong password: a client learns nothing about names
       if (verdict !== 'ok') return refuse('BadUsernameOrPassword', 'bad username or password', 4);
       const arn = lookups.passwordPrincipal(a.username);

@@ -12,7 +12,7 @@
 // acknowledged, as the other stores of the data directory do.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { BrokerError } from '../errors.js';
+import { BrokerError, type BrokerErrorCode } from '../errors.js';
 import { syncFolder, writeFileAtomic } from '../atomic-file.js';
 import { createRetainedIndex, type RetainedMessage, type RetainedReader } from './retained.js';
 
@@ -165,10 +165,19 @@ export interface JournalRead {
 }
 
 export function readJournal(path: string): JournalRead {
+  return readJsonLines<RetainedLine>(path, lineProblem, 'RetainedFileInvalid');
+}
+
+/**
+ * Reads a JSON-lines journal: every line must pass `problem` (which names what is wrong), except
+ * a torn last line (a crash in the middle of an append, never acknowledged), which is dropped.
+ * Any other bad line is a damaged file and throws `code`, naming the file and the line.
+ */
+export function readJsonLines<T>(path: string, problem: (line: unknown) => string | undefined, code: BrokerErrorCode): { lines: T[]; droppedTornTail: boolean } {
   if (!existsSync(path)) return { lines: [], droppedTornTail: false };
   const text = readFileSync(path, 'utf8').split('\n');
   const complete = text.pop() === ''; // a file that ends in '\n' leaves '' behind
-  const lines: RetainedLine[] = [];
+  const lines: T[] = [];
   let droppedTornTail = !complete;
   for (const [i, raw] of text.entries()) {
     if (raw === '') continue;
@@ -180,11 +189,11 @@ export function readJournal(path: string): JournalRead {
         droppedTornTail = true;
         break;
       }
-      throw new BrokerError('RetainedFileInvalid', `${path}: line ${i + 1} is not JSON (${(err as Error).message})`);
+      throw new BrokerError(code, `${path}: line ${i + 1} is not JSON (${(err as Error).message})`);
     }
-    const problem = lineProblem(parsed);
-    if (problem) throw new BrokerError('RetainedFileInvalid', `${path}: line ${i + 1} ${problem}`);
-    lines.push(parsed as RetainedLine);
+    const wrong = problem(parsed);
+    if (wrong) throw new BrokerError(code, `${path}: line ${i + 1} ${wrong}`);
+    lines.push(parsed as T);
   }
   return { lines, droppedTornTail };
 }

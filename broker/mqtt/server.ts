@@ -4,6 +4,7 @@
 import { Aedes, type Client } from 'aedes';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, TLSSocket, type PeerCertificate } from 'node:tls';
+import { constants as cryptoConstants } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import type { Ingest } from './ingest.js';
@@ -13,6 +14,10 @@ import type { Authorizer, Identity, PresentedCertificate } from './auth.js';
 import { createLifecycle, reasonForError, type Lifecycle, type PublisherCounters } from './lifecycle.js';
 import type { RetainedReader } from './retained.js';
 import { openRetainedStore, type RetainedCounters, type RetainedStore } from './retained-store.js';
+import { openSessionStore, type SessionCounters, type SessionPersistence, type SessionStore } from './session-store.js';
+import { checkParserShape, guardWire, type WireLimits } from './wire-guard.js';
+import { guardSlowConsumer } from './slow-consumer.js';
+import { PassThrough } from 'node:stream';
 
 export interface MqttServer {
   readonly port: number;
@@ -29,6 +34,8 @@ export interface MqttServer {
   readonly retained: RetainedReader;
   /** retained publishes stored, deleted, refused; messages expired at start-up; compactions */
   readonly retainedCounters: RetainedCounters;
+  /** QoS 1 messages queued for clean=false clients, acknowledged, dropped (full queue); compactions */
+  readonly sessionCounters: SessionCounters;
   /** lifecycle events ($aws/events/...) published, dropped (queue full) and failed */
   readonly lifecycleCounters: PublisherCounters;
   close(): Promise<void>;
@@ -71,6 +78,8 @@ export interface MqttOptions {
   auth?: Authorizer;
   /** told of each connect, disconnect and accepted device publish (fleet activity) */
   activity?: ClientActivitySink;
+  /** output a connection may queue before it is closed as a slow consumer (default 2 MiB; slow-consumer.ts) */
+  maxQueuedBytesPerClient?: number;
 }
 
 /** What the broker tells about its clients; `connection` tells two connections of one id apart. */
@@ -80,7 +89,14 @@ export interface ClientActivitySink {
   published(clientId: string): void;
 }
 
+/** Output one connection may queue (a burst to a briefly slow reader; a few of the largest
+ * payloads) before it is closed as a slow consumer. */
+const DEFAULT_MAX_QUEUED_BYTES = 2 * 1024 * 1024;
+
 /** TLS 1.2 with forward-secret AEAD suites only; TLS 1.3's suites are all modern. */
+/** What a refused CONNACK's return code means [MQTT-3.2.2.3] (the client sees only the code). */
+const CONNACK_TEXT = { 3: 'server unavailable', 4: 'bad username or password', 5: 'not authorized' } as const;
+
 const MODERN_CIPHERS = [
   'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
   'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
@@ -95,15 +111,20 @@ export async function startMqtt(opts: MqttOptions): Promise<MqttServer> {
   });
   if (retainedStore.droppedTornTail) opts.log.warn({ file: retainedStore.path }, 'dropped the torn last line of the retained message journal (a crash while writing it)');
   if (retainedStore.counters.expired > 0) opts.log.info({ expired: retainedStore.counters.expired }, 'deleted retained messages not updated for 3 years');
+  let sessionStore: SessionStore | undefined;
   try {
-    return await startBroker(opts, retainedStore);
+    // clean=false sessions survive a restart (session-store.ts); a damaged journal refuses start-up (SessionFileInvalid)
+    sessionStore = openSessionStore(opts.dataDir, { fsync: opts.fsync });
+    if (sessionStore.droppedTornTail) opts.log.warn({ file: sessionStore.path }, 'dropped the torn last line of the MQTT session journal (a crash while writing it)');
+    return await startBroker(opts, retainedStore, sessionStore);
   } catch (err) {
+    sessionStore?.close();
     retainedStore.close();
     throw err;
   }
 }
 
-async function startBroker(opts: MqttOptions, retainedStore: RetainedStore): Promise<MqttServer> {
+async function startBroker(opts: MqttOptions, retainedStore: RetainedStore, sessionStore: SessionStore): Promise<MqttServer> {
   const { ingest, log, auth } = opts;
   // Payload buffers of device retained publishes already journaled (before their PUBACK, in
   // authorizePublish), so the persistence hook below does not journal them a second time.
@@ -118,6 +139,9 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore): Pro
     // A subscriber that cannot drain its socket for this long is disconnected instead of
     // stalling delivery to everyone else (a known aedes weakness, see ARCHITECTURE.md).
     drainTimeout: 10_000,
+    // A connection that sends no CONNECT within this time is closed (aedes' default is 30 s),
+    // so idle or half-written connections cannot pile up.
+    connectTimeout: 10_000,
     // AWS IoT limits client ids to 128 bytes.
     maxClientsIdLength: 128,
     preConnect(client, packet, callback) {
@@ -133,7 +157,7 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore): Pro
         if ('refused' in outcome) {
           log.info({ code: outcome.refused, clientId: client.id, sourceIp: attempt.sourceIp, reason: outcome.message }, 'mqtt connection refused');
           // the client learns only the CONNACK return code, never which check failed
-          const err = Object.assign(new Error(outcome.returnCode === 4 ? 'bad username or password' : 'not authorized'), { returnCode: outcome.returnCode });
+          const err = Object.assign(new Error(CONNACK_TEXT[outcome.returnCode]), { returnCode: outcome.returnCode });
           return callback(err, false);
         }
         if (client.closed) return callback(null, false); // gone while the password was checked: nothing to remember
@@ -236,6 +260,9 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore): Pro
     if (!journaled.delete(packet.payload as object)) retainedStore.put(packet.topic, toBuffer(packet.payload), packet.qos);
     return keepInMemory(packet);
   };
+  // Sessions of clean=false clients: the journal's are loaded before any client can connect,
+  // then their subscription changes and queued QoS 1 messages are journaled (session-store.ts).
+  await sessionStore.attach(internals.persistence as unknown as SessionPersistence);
 
   const events = createLifecycle({
     publish: (topic, payload) => new Promise((resolve, reject) => {
@@ -274,11 +301,40 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore): Pro
     log.debug({ clientId: client?.id, err: err.message }, 'mqtt connection error');
   });
 
+  // Checks MQTT asks for that aedes' codec leaves out (wire-guard.ts) on every connection. A
+  // PUBLISH longer than the payload limit plus the longest topic and a packet id is refused
+  // before its bytes are buffered.
+  const wireLimits: WireLimits = {
+    maxPublishBytes: opts.maxPayloadBytes + 2 + 65_535 + 2,
+    refused(reason, detail) {
+      if (reason === 'PacketTooLarge' && detail.cmd === 'publish') {
+        ingest.counters.oversized++; // the same refusal as ingest.ts's, only earlier
+        log.warn({ code: 'PayloadTooLarge', bytes: detail.bytes, limit: opts.maxPayloadBytes }, 'publish refused before it was read, connection closed');
+      } else {
+        log.debug({ reason, cmd: detail.cmd }, 'malformed mqtt packet, connection closed');
+      }
+    },
+  };
+  const maxQueuedBytes = opts.maxQueuedBytesPerClient ?? DEFAULT_MAX_QUEUED_BYTES;
+  const handle = (stream: Duplex, request?: IncomingMessage) => {
+    const client = aedes.handle(stream, request);
+    // a subscriber that stops reading is closed instead of stalling everyone (slow-consumer.ts)
+    guardSlowConsumer(stream, maxQueuedBytes, (err) => {
+      lifecycle?.noteReason(client, 'THROTTLED');
+      log.warn({ clientId: client.id, queuedBytes: err.queuedBytes, limit: err.maxQueuedBytes }, 'slow consumer: connection closed');
+    });
+    return guardWire(client, stream, wireLimits);
+  };
+  // a codec upgrade that renamed what the guard wraps fails here, not silently per connection
+  const probe = new PassThrough();
+  checkParserShape(aedes.handle(probe));
+  probe.destroy();
+
   const sockets = new Set<Socket>();
   const tcp: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    aedes.handle(socket);
+    handle(socket);
   });
   await new Promise<void>((resolve, reject) => {
     tcp.once('error', reject);
@@ -299,10 +355,12 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore): Pro
     const server = createTlsServer({
       key: opts.tls.keyPem, cert: opts.tls.certificatePem, requestCert: true, rejectUnauthorized: false,
       minVersion: 'TLSv1.2', ciphers: MODERN_CIPHERS, honorCipherOrder: true, handshakeTimeout: 10_000,
+      // no renegotiation at all (TLS 1.2's was a DoS and injection vector; TLS 1.3 has none)
+      secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
     }, (socket) => {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
-      aedes.handle(socket);
+      handle(socket);
     });
     server.on('tlsClientError', (err) => log.debug({ err: err.message }, 'mqtts handshake failed'));
     await new Promise<void>((resolve, reject) => {
@@ -324,7 +382,7 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore): Pro
     port,
     mqttsPort,
     handleStream(stream, request) {
-      aedes.handle(stream, request);
+      handle(stream, request);
     },
     publish(topic, payload, qos, retain = false) {
       return new Promise((resolve, reject) => {
@@ -343,6 +401,7 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore): Pro
     },
     retained: retainedStore,
     retainedCounters: retainedStore.counters,
+    sessionCounters: sessionStore.counters,
     lifecycleCounters: events.counters,
     async close() {
       events.shuttingDown();
@@ -356,6 +415,7 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore): Pro
       });
       events.close(); // the broker is gone: what is still queued cannot be delivered
       retainedStore.close();
+      sessionStore.close();
     },
   };
 }

@@ -5,7 +5,7 @@
 //     times: ISO-8601 text or epoch milliseconds; widened to whole UTC days; none = every day
 //   → 200 {datastoreName, directory, startTime?, endTime? (ISO-8601), rowCount, days, fileCount, files}
 import type { Analytics } from '../../../analytics/index.js';
-import { jsonBody } from '../aws-params.js';
+import { jsonBody, onlyMembers } from '../aws-params.js';
 import { BrokerError } from '../../errors.js';
 import type { Http } from '../server.js';
 
@@ -15,6 +15,7 @@ export function datastoreExportRoutes(analytics: Analytics) {
   return (app: Http) => {
     app.post<{ Params: NameParams }>('/api/datastores/:datastoreName/export', async (req) => {
       const body = jsonBody(req.body) as Record<string, unknown>;
+      onlyMembers(body, ['startTime', 'endTime'], 'POST /api/datastores/{name}/export');
       const range: { startTime?: number; endTime?: number } = {};
       for (const k of ['startTime', 'endTime'] as const) {
         const t = timeOf(body[k], k);

@@ -7,7 +7,7 @@
 // Usernames are 1-64 letters, digits or _ . @ -; passwords 12-256 characters.
 import type { OperatorListBody } from '../../contract.js';
 import type { OperatorStore } from '../../identity/operators.js';
-import { jsonBody } from '../aws-params.js';
+import { jsonBody, onlyMembers } from '../aws-params.js';
 import type { Http } from '../server.js';
 
 interface NameParams { username: string }
@@ -17,6 +17,7 @@ export function operatorRoutes(operators: OperatorStore) {
     app.get('/api/operators', async (): Promise<OperatorListBody> => ({ operators: operators.list() }));
     app.post('/api/operators', async (req) => {
       const body = jsonBody(req.body) as { username?: unknown; password?: unknown };
+      onlyMembers(body, ['username', 'password'], 'POST /api/operators');
       return operators.add(body.username, body.password);
     });
     app.delete<{ Params: NameParams }>('/api/operators/:username', async (req, reply) => {
@@ -24,7 +25,9 @@ export function operatorRoutes(operators: OperatorStore) {
       return reply.status(204).send();
     });
     app.put<{ Params: NameParams }>('/api/operators/:username/password', async (req, reply) => {
-      await operators.setPassword(req.params.username, (jsonBody(req.body) as { password?: unknown }).password);
+      const body = jsonBody(req.body) as { password?: unknown };
+      onlyMembers(body, ['password'], 'PUT /api/operators/{username}/password');
+      await operators.setPassword(req.params.username, body.password);
       return reply.status(204).send();
     });
   };

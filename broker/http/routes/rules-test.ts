@@ -7,6 +7,7 @@
 // bytes go in `payloadBase64`. The output is given as JSON when it parses as JSON, else base64.
 import { evaluateRuleSql, SQL_VERSIONS, type RuleLookups, type SqlVersion } from '../../../rules/index.js';
 import { BrokerError } from '../../errors.js';
+import { onlyMembers } from '../aws-params.js';
 import type { RulesTestBody } from '../../contract.js';
 import type { Http } from '../server.js';
 
@@ -52,6 +53,7 @@ interface TestRequest {
 function parseRequest(raw: unknown): TestRequest {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('the body must be a JSON object with sql, topic and payload or payloadBase64');
   const b = raw as Record<string, unknown>;
+  onlyMembers(b, ['sql', 'awsIotSqlVersion', 'topic', 'payload', 'payloadBase64', 'clientId'], 'POST /api/rules/test');
   if (typeof b.sql !== 'string' || b.sql.trim() === '') bad('sql must be a non-empty string');
   if (typeof b.topic !== 'string' || b.topic === '') bad('topic must be a non-empty string');
   if (b.awsIotSqlVersion !== undefined && !SQL_VERSIONS.includes(b.awsIotSqlVersion as SqlVersion)) {

@@ -9,15 +9,15 @@ import { BrokerError } from '../../errors.js';
 import type { ApiErrorBody, SessionBody } from '../../contract.js';
 import type { OperatorStore } from '../../identity/operators.js';
 import type { SessionStore } from '../../identity/sessions.js';
-import type { SignInLimit } from '../../identity/sign-in-limit.js';
+import type { FailureLimit } from '../../identity/failure-limit.js';
 import { jsonBody } from '../aws-params.js';
 import { cameOverHttps, clearedSessionCookie, sessionCookie } from '../session-cookie.js';
-import { clientAddress, sessionOf, socketEncrypted, type Http } from '../server.js';
+import { clientAddress, noteActor, sessionOf, socketEncrypted, type Http } from '../server.js';
 
 export interface SessionRouteDeps {
   operators: Pick<OperatorStore, 'verify'>;
   sessions: Pick<SessionStore, 'create' | 'signOut' | 'absoluteMs'>;
-  limit: Pick<SignInLimit, 'retryAfterSeconds' | 'failed'>;
+  limit: Pick<FailureLimit, 'admit'>;
 }
 
 export function sessionRoutes(deps: SessionRouteDeps) {
@@ -25,17 +25,24 @@ export function sessionRoutes(deps: SessionRouteDeps) {
   return (app: Http) => {
     app.post('/api/session', async (req, reply) => {
       const address = clientAddress(req);
-      const retryAfter = deps.limit.retryAfterSeconds(address);
-      if (retryAfter !== undefined) {
+      const { username, password } = jsonBody(req.body) as { username?: unknown; password?: unknown };
+      if (typeof username !== 'string' || typeof password !== 'string') throw new BrokerError('InvalidRequestException', 'the body must be {"username": "...", "password": "..."}');
+      // admitted attempts count until verified, so parallel guesses cannot outrun the limit
+      const attempt = deps.limit.admit(address);
+      if ('retryAfterSeconds' in attempt) {
+        const retryAfter = attempt.retryAfterSeconds;
         const body: ApiErrorBody = { code: 'TooManyRequestsException', message: `too many failed sign-ins from ${address}; try again in ${retryAfter} s` };
         return reply.status(429).header('retry-after', String(retryAfter)).send(body);
       }
-      const { username, password } = jsonBody(req.body) as { username?: unknown; password?: unknown };
-      if (typeof username !== 'string' || typeof password !== 'string') throw new BrokerError('InvalidRequestException', 'the body must be {"username": "...", "password": "..."}');
-      if (!(await deps.operators.verify(username, password))) {
-        deps.limit.failed(address);
-        throw new BrokerError('InvalidCredentials', 'wrong username or password');
+      let ok = false;
+      try {
+        ok = await deps.operators.verify(username, password);
+      } finally {
+        if (ok) attempt.succeeded();
+        else attempt.failed();
       }
+      if (!ok) throw new BrokerError('InvalidCredentials', 'wrong username or password');
+      noteActor(req, { kind: 'operator', name: username });
       const { token, session } = deps.sessions.create(username);
       const secure = cameOverHttps(req.headers, socketEncrypted(req));
       const body: SessionBody = { username, expiresAt: session.expiresAt };

@@ -1,6 +1,7 @@
 // auth.ts decides who a client is and what it may do, from stub lookups and a stub policy engine.
 import { createAuthorizer, type AuthLookups, type ConnectAttempt, type Identity, type RegisteredCertificate } from '../../../broker/mqtt/auth.js';
 import type { ConnectionFacts, MqttAction, PolicyEngine } from '../../../broker/identity/permissions.js';
+import { createFailureLimit } from '../../../broker/identity/failure-limit.js';
 
 const PREFIX = 'arn:aws:iot:us-east-1:000000000000:';
 const CERT_DER = new Uint8Array([1, 2, 3]);
@@ -95,6 +96,23 @@ describe('MQTT authentication', () => {
     const base = { clientId: 'pw-thing', sourceIp: '10.0.0.8', username: 'pw-thing' };
     expect(await auth.connect({ ...base, password: 'correct horse battery' })).toMatchObject({ identity: { kind: 'password', principal } });
     expect(await auth.connect({ ...base, password: 'not the password' })).toMatchObject({ refused: 'BadUsernameOrPassword', returnCode: 4 });
+  });
+
+  it('refuses password CONNECTs from an address with 10 failures with return code 3, without checking the password; certificates and other addresses go on', async () => {
+    const principal = `${PREFIX}password/pw-thing`;
+    const { engine } = stubEngine({ [principal]: [`iot:Connect ${PREFIX}client/pw-thing`], [CERT]: [`iot:Connect ${PREFIX}client/sensor-1`] });
+    let checked = 0;
+    const base = lookups();
+    const counting = lookups({ verifyPassword: async (t, p) => { checked++; return base.verifyPassword(t, p); } });
+    const auth = createAuthorizer({ policies: engine, lookups: counting, allowAnonymous: false, arnPrefix: PREFIX, now: () => NOW, failureLimit: createFailureLimit({ now: () => NOW }) });
+    const from = (sourceIp: string, password: string) => auth.connect({ clientId: 'pw-thing', sourceIp, username: 'pw-thing', password });
+    for (let i = 0; i < 10; i++) expect(await from('10.0.0.8', `guess number ${i}`)).toMatchObject({ refused: 'BadUsernameOrPassword' });
+    expect(checked).toBe(10);
+    expect(await from('10.0.0.8', 'correct horse battery')).toMatchObject({ refused: 'RateLimited', returnCode: 3 });
+    expect(checked).toBe(10);
+    expect(await from('10.0.0.9', 'correct horse battery')).toMatchObject({ identity: { kind: 'password' } });
+    expect(await auth.connect({ ...certAttempt(), sourceIp: '10.0.0.8' })).toMatchObject({ identity: { kind: 'certificate' } });
+    expect(auth.counters.refused).toMatchObject({ BadUsernameOrPassword: 10, RateLimited: 1 });
   });
 
   it('answers an unknown username exactly as a wrong password, so thing names do not leak', async () => {
