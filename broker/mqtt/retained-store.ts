@@ -10,10 +10,11 @@
 // An unreadable line before it is a damaged file: start-up is refused (RetainedFileInvalid).
 // With `fsync`, every append is on disk (power loss, not only crashes) before the publish is
 // acknowledged, as the other stores of the data directory do.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { BrokerError, type BrokerErrorCode } from '../errors.js';
+import { BrokerError } from '../errors.js';
 import { syncFolder, writeFileAtomic } from '../atomic-file.js';
+import { appendJsonLine, COMPACT_MIN_LINES, readJsonLines } from './json-lines.js';
 import { createRetainedIndex, type RetainedMessage, type RetainedReader } from './retained.js';
 
 export const RETAINED_FILE = 'retained.jsonl';
@@ -21,7 +22,6 @@ export const RETAINED_FILE = 'retained.jsonl';
 export const RETAINED_LIFETIME_MS = 3 * 365 * 24 * 60 * 60 * 1000;
 /** AWS IoT's default quota of retained messages per account */
 export const MAX_RETAINED_MESSAGES = 500_000;
-export const COMPACT_MIN_LINES = 10_000;
 
 export interface RetainedStoreOptions {
   /** fsync every append (the server's `fsync` setting) */
@@ -122,12 +122,7 @@ export function openRetainedStore(dataDir: string, options: RetainedStoreOptions
       if (lines >= COMPACT_MIN_LINES && lines > 2 * index.size) compact();
       const message: RetainedMessage = { topic, payload, qos, lastModifiedTime: now() };
       const line: RetainedLine = { topic, payload: payload.toString('base64'), qos, lastModifiedTime: message.lastModifiedTime };
-      try {
-        writeSync(fd, JSON.stringify(line) + '\n');
-        if (options.fsync) fsyncSync(fd);
-      } catch (err) {
-        throw new BrokerError('InternalFailureException', `cannot append to ${path}: ${(err as Error).message}`);
-      }
+      appendJsonLine(fd, path, line, options.fsync);
       lines++;
       if (payload.length === 0) {
         index.delete(topic);
@@ -166,36 +161,6 @@ export interface JournalRead {
 
 export function readJournal(path: string): JournalRead {
   return readJsonLines<RetainedLine>(path, lineProblem, 'RetainedFileInvalid');
-}
-
-/**
- * Reads a JSON-lines journal: every line must pass `problem` (which names what is wrong), except
- * a torn last line (a crash in the middle of an append, never acknowledged), which is dropped.
- * Any other bad line is a damaged file and throws `code`, naming the file and the line.
- */
-export function readJsonLines<T>(path: string, problem: (line: unknown) => string | undefined, code: BrokerErrorCode): { lines: T[]; droppedTornTail: boolean } {
-  if (!existsSync(path)) return { lines: [], droppedTornTail: false };
-  const text = readFileSync(path, 'utf8').split('\n');
-  const complete = text.pop() === ''; // a file that ends in '\n' leaves '' behind
-  const lines: T[] = [];
-  let droppedTornTail = !complete;
-  for (const [i, raw] of text.entries()) {
-    if (raw === '') continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch (err) {
-      if (i === text.length - 1 && complete) {
-        droppedTornTail = true;
-        break;
-      }
-      throw new BrokerError(code, `${path}: line ${i + 1} is not JSON (${(err as Error).message})`);
-    }
-    const wrong = problem(parsed);
-    if (wrong) throw new BrokerError(code, `${path}: line ${i + 1} ${wrong}`);
-    lines.push(parsed as T);
-  }
-  return { lines, droppedTornTail };
 }
 
 function lineProblem(v: unknown): string | undefined {

@@ -16,12 +16,12 @@
 // file, fsync, rename); while running it is compacted once it holds COMPACT_MIN_LINES lines and
 // twice as many as the live state needs. With `fsync` every append is on disk before the SUBACK
 // or the publisher's PUBACK that depends on it.
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { BrokerError } from '../errors.js';
 import { writeFileAtomic } from '../atomic-file.js';
-import { COMPACT_MIN_LINES, readJsonLines } from './retained-store.js';
+import { appendJsonLine, COMPACT_MIN_LINES, readJsonLines } from './json-lines.js';
 
 export const SESSIONS_FILE = 'mqtt-sessions.jsonl';
 export const MAX_QUEUED_PER_CLIENT = 1_000;
@@ -181,12 +181,7 @@ export function openSessionStore(dataDir: string, options: SessionStoreOptions):
       lines = liveLines();
       counters.compactions++;
     }
-    try {
-      writeSync(fd, JSON.stringify(line) + '\n');
-      if (options.fsync) fsyncSync(fd);
-    } catch (err) {
-      throw new BrokerError('InternalFailureException', `cannot append to ${path}: ${(err as Error).message}`);
-    }
+    appendJsonLine(fd, path, line, options.fsync);
     lines++;
     apply(line, payload);
   }

@@ -3,7 +3,8 @@
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COMPACT_MIN_LINES, openRetainedStore, RETAINED_FILE, RETAINED_LIFETIME_MS, type RetainedStore } from '../../../broker/mqtt/retained-store.js';
+import { openRetainedStore, RETAINED_FILE, RETAINED_LIFETIME_MS, type RetainedStore } from '../../../broker/mqtt/retained-store.js';
+import { COMPACT_MIN_LINES } from '../../../broker/mqtt/json-lines.js';
 
 let dir: string;
 let clock: number;
