@@ -4,28 +4,22 @@
 // and a dataset content made outside the page showing up — all without reloading the page.
 // Every step leaves a screenshot in test-artifacts/acceptance-<step>.png.
 // Needs Chromium at /usr/bin/chromium (`apt-get install -y chromium`).
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startServer } from '../../broker/index.js';
+import type { Browser, Page } from 'playwright-core';
+import type { RunningServer } from '../../broker/index.js';
+import { describeIfChromium, launchChromium, ROOT, startDashboardServer } from '../helpers/browser.js';
 import { parseAnomalySpec, startFleet, type AnomalyLabel, type FleetOptionsInput, type FleetRun } from '../../devices-sim/index.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'acceptance-test-password';
-const describeIfChromium = existsSync(CHROMIUM) ? describe : describe.skip;
-if (!existsSync(CHROMIUM)) console.warn(`skipping the acceptance browser test: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 /** per step: generous, CI shares 2 cores between the server, the simulator and Chromium */
 const STEP_MS = 90_000;
 /** waits for something the server or a device does */
 const WAIT_MS = 30_000;
 
-type Server = Awaited<ReturnType<typeof startServer>>;
+type Server = RunningServer;
 
 /** A fleet that runs until stopped; stop() resolves with its summary. */
 function runUntilStopped({ controller: given, ...input }: FleetOptionsInput & { controller?: AbortController }) {
@@ -40,7 +34,7 @@ function runUntilStopped({ controller: given, ...input }: FleetOptionsInput & { 
   };
 }
 
-describeIfChromium('the dashboard acceptance run (issue 7)', () => {
+describeIfChromium('the acceptance browser test')('the dashboard acceptance run (issue 7)', () => {
   let dataDir: string;
   let server: Server;
   let browser: Browser;
@@ -75,25 +69,10 @@ describeIfChromium('the dashboard acceptance run (issue 7)', () => {
   }
 
   beforeAll(async () => {
-    // The server reads dashboard/dist once at start: build first so the page is current.
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'dashboard/build.ts')], { cwd: ROOT, stdio: 'pipe' });
     mkdirSync(ARTIFACTS, { recursive: true });
-    dataDir = mkdtempSync(join(tmpdir(), 'iotcore-acceptance-'));
-    server = await startServer({
-      dataDir,
-      httpPort: 0,
-      mqttPort: 0,
-      mqttsPort: 0,
-      config: 'default',
-      logLevel: 'silent',
-      env: { IOT_ALLOW_ANONYMOUS: 'true', IOT_OPERATOR_PASSWORD: PASSWORD },
-    });
+    ({ dataDir, server } = await startDashboardServer('iotcore-acceptance-', PASSWORD));
     base = `http://127.0.0.1:${server.httpPort}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 768 }, acceptDownloads: true }); // a laptop screen
     page.on('pageerror', (error) => pageErrors.push(error.message));
   }, STEP_MS);

@@ -2,25 +2,19 @@
 // a simulated fleet publishes over MQTT, the fleet view lists the devices with live values, a
 // device's charts grow with its live rows, its shadow is edited, and an outage shows in the live
 // status. Needs Chromium at /usr/bin/chromium (`apt-get install -y chromium`).
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startServer } from '../../broker/index.js';
+import type { Browser, Page } from 'playwright-core';
+import type { RunningServer } from '../../broker/index.js';
+import { describeIfChromium, launchChromium, ROOT, startDashboardServer } from '../helpers/browser.js';
 import { startFleet, type Summary } from '../../devices-sim/index.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 const DEVICES = ['browser-1', 'browser-2', 'browser-3'];
 const PASSWORD = 'browser-test-password';
-const describeIfChromium = existsSync(CHROMIUM) ? describe : describe.skip;
-if (!existsSync(CHROMIUM)) console.warn(`skipping the browser test: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 const TIMEOUT_MS = 120_000;
 
-type Server = Awaited<ReturnType<typeof startServer>>;
+type Server = RunningServer;
 
 function pointsOf(page: Page, metric: string): Promise<number> {
   return page.$eval(`[data-testid="metric-chart"][data-metric="${metric}"]`, (figure) => Number((figure as HTMLElement).dataset.points));
@@ -32,7 +26,7 @@ async function signIn(page: Page, password: string): Promise<void> {
   await page.press('#signin-password', 'Enter');
 }
 
-describeIfChromium('dashboard in a browser', () => {
+describeIfChromium('the browser test')('dashboard in a browser', () => {
   let dataDir: string;
   let server: Server;
   let browser: Browser;
@@ -41,23 +35,8 @@ describeIfChromium('dashboard in a browser', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    // The server reads dashboard/dist once at start: build first so the page is current.
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'dashboard/build.ts')], { cwd: ROOT, stdio: 'pipe' });
-    dataDir = mkdtempSync(join(tmpdir(), 'iotcore-browser-'));
-    server = await startServer({
-      dataDir,
-      httpPort: 0,
-      mqttPort: 0,
-      mqttsPort: 0,
-      config: 'default',
-      logLevel: 'silent',
-      env: { IOT_ALLOW_ANONYMOUS: 'true', IOT_OPERATOR_PASSWORD: PASSWORD },
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    ({ dataDir, server } = await startDashboardServer('iotcore-browser-', PASSWORD));
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 768 } }); // a laptop screen
     page.on('pageerror', (error) => pageErrors.push(error.message));
   }, TIMEOUT_MS);
