@@ -3,7 +3,7 @@
 // broker. Kept in `<dataDir>/ca/server-key.pem` (0600) and `server-cert.pem`; reissued when a file
 // is missing, when it expires within 30 days, when it was not signed by the current CA, or when
 // the names it must carry changed (another host setting, another machine name).
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
@@ -47,7 +47,7 @@ export async function loadOrIssueServerTls(dataDir: string, ca: SigningCa, host:
   if (existsSync(keyPath) && existsSync(certPath)) {
     const keyPem = readFileSync(keyPath, 'utf8');
     const certificatePem = readFileSync(certPath, 'utf8');
-    if (stillGood(certificatePem, ca, names, now)) return { keyPem, certificatePem, source: 'loaded', names: all };
+    if (stillGood(keyPem, certificatePem, ca, names, now)) return { keyPem, certificatePem, source: 'loaded', names: all };
   }
   const keys = await generateKeyPair();
   const certificatePem = await issueCertificate(ca, 'iotcore broker', keys.publicKey, { years: SERVER_CERT_YEARS, server: names });
@@ -57,16 +57,18 @@ export async function loadOrIssueServerTls(dataDir: string, ca: SigningCa, host:
   return { keyPem, certificatePem, source: 'issued', names: all };
 }
 
-function stillGood(certificatePem: string, ca: SigningCa, names: { dnsNames: string[]; ipAddresses: string[] }, now: number): boolean {
+function stillGood(keyPem: string, certificatePem: string, ca: SigningCa, names: { dnsNames: string[]; ipAddresses: string[] }, now: number): boolean {
   try {
     const cert = new X509Certificate(certificatePem);
+    // a damaged key file would only fail later, inside the TLS listener, without naming the file
+    if (!cert.checkPrivateKey(createPrivateKey(keyPem))) return false;
     if (!cert.verify(new X509Certificate(ca.certificatePem).publicKey)) return false; // the CA was replaced
     if (new Date(cert.validTo).getTime() - now < RENEW_BEFORE_MS) return false;
     const present = (cert.subjectAltName ?? '').split(', ').filter((s) => s !== '');
     if (present.length !== names.dnsNames.length + names.ipAddresses.length) return false;
     return names.dnsNames.every((n) => cert.checkHost(n, { wildcards: false }) !== undefined) && names.ipAddresses.every((ip) => cert.checkIP(ip) !== undefined);
   } catch {
-    return false; // unreadable: issue a new one
+    return false; // unreadable or not a pair: issue a new one (devices trust the CA, not this leaf)
   }
 }
 

@@ -86,6 +86,9 @@ describe('operator sign-in', () => {
     expect({ status: wrong.status, ...wrongBody }).toEqual({ status: 401, code: 'InvalidCredentials', message: expect.any(String) });
     expect({ status: unknown.status, ...((await unknown.json()) as ApiErrorBody) }).toEqual({ status: 401, ...wrongBody });
     expect(await errorOf(await attempt({ username: 'admin', password: 42 }))).toEqual({ status: 400, code: 'InvalidRequestException' });
+    // a member we do not know (a misspelt "password", say) is named rather than ignored
+    const extra = await attempt({ username: 'admin', password: 'not the password', remember: true });
+    expect({ status: extra.status, ...((await extra.json()) as ApiErrorBody) }).toEqual({ status: 400, code: 'InvalidRequestException', message: expect.stringContaining('"remember"') });
     const badJson = await fetch(`${base}/api/session`, { method: 'POST', headers: JSON_HEADERS, body: '{"username":' });
     expect(await errorOf(badJson)).toEqual({ status: 400, code: 'InvalidRequestException' });
   });

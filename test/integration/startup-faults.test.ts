@@ -2,7 +2,8 @@
 // another one), garbage, or unreadable. Each refuses with a coded error naming the file, and the
 // server that holds the data directory keeps working.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestServer, tempDataDir } from '../helpers/server.js';
@@ -98,6 +99,29 @@ describe('start-up with a database file it cannot have', () => {
     expect(err.code).toBe('DefinitionsFileInvalid');
     expect(err.message).toContain(`${file}: not JSON`);
     data.remove();
+  });
+
+  it('replaces a damaged broker TLS key with a fresh key and certificate that MQTT over TLS serves', async () => {
+    const data = tempDataDir();
+    const first = await startTestServer(data.dir);
+    await first.stop();
+    writeFileSync(join(data.dir, 'ca', 'server-key.pem'), 'not a key\n');
+    const server = await startTestServer(data.dir);
+    try {
+      const caPem = readFileSync(join(data.dir, 'ca', 'ca-cert.pem'), 'utf8');
+      const served = await new Promise<string>((resolve, reject) => {
+        const socket = tlsConnect({ host: '127.0.0.1', port: server.mqttsPort, ca: caPem, servername: 'localhost' }, () => {
+          resolve(socket.getPeerCertificate().subject.CN);
+          socket.destroy();
+        });
+        socket.on('error', reject);
+      });
+      expect(served).toBe('iotcore broker');
+      expect(readFileSync(join(data.dir, 'ca', 'server-key.pem'), 'utf8')).toContain('PRIVATE KEY');
+    } finally {
+      await server.stop();
+      data.remove();
+    }
   });
 
   (runsAsRoot ? it.skip : it)('refuses a database file it may not read, naming it (skipped as root: root reads a chmod 000 file)', async () => {

@@ -10,7 +10,7 @@ import type { ApiErrorBody, SessionBody } from '../../contract.js';
 import type { OperatorStore } from '../../identity/operators.js';
 import type { SessionStore } from '../../identity/sessions.js';
 import type { FailureLimit } from '../../identity/failure-limit.js';
-import { jsonBody } from '../aws-params.js';
+import { jsonBody, onlyMembers } from '../aws-params.js';
 import { cameOverHttps, clearedSessionCookie, sessionCookie } from '../session-cookie.js';
 import { clientAddress, noteActor, sessionOf, socketEncrypted, type Http } from '../server.js';
 
@@ -25,7 +25,9 @@ export function sessionRoutes(deps: SessionRouteDeps) {
   return (app: Http) => {
     app.post('/api/session', async (req, reply) => {
       const address = clientAddress(req);
-      const { username, password } = jsonBody(req.body) as { username?: unknown; password?: unknown };
+      const fields = jsonBody(req.body);
+      onlyMembers(fields, ['username', 'password'], 'POST /api/session');
+      const { username, password } = fields as { username?: unknown; password?: unknown };
       if (typeof username !== 'string' || typeof password !== 'string') throw new BrokerError('InvalidRequestException', 'the body must be {"username": "...", "password": "..."}');
       // admitted attempts count until verified, so parallel guesses cannot outrun the limit
       const attempt = deps.limit.admit(address);
