@@ -111,7 +111,7 @@ describe('start-up with a database file it cannot have', () => {
       const caPem = readFileSync(join(data.dir, 'ca', 'ca-cert.pem'), 'utf8');
       const served = await new Promise<string>((resolve, reject) => {
         const socket = tlsConnect({ host: '127.0.0.1', port: server.mqttsPort, ca: caPem, servername: 'localhost' }, () => {
-          resolve(socket.getPeerCertificate().subject.CN);
+          resolve(String(socket.getPeerCertificate().subject.CN));
           socket.destroy();
         });
         socket.on('error', reject);
