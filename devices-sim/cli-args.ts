@@ -83,6 +83,11 @@ Injected anomalies (ground truth for scoring detectors; the payload keeps its fi
                    endTs, magnitude, messages}, ts of the first and last anomalous message sent
 
   --json           print the summary as JSON on the last line of output
+  --report PATH    when the run ends (also on SIGINT/SIGTERM), write PATH.json and PATH.csv: offered
+                   and achieved rates, counters, PUBACK latency percentiles, options, start and end
+                   time, git commit, machine and versions (CSV: a header row and one data row)
+
+While it runs, a progress bar is drawn on stderr when stderr is a terminal and --json is not given.
   -h, --help       show this help
 
 On SIGINT/SIGTERM the run stops, waits briefly for outstanding PUBACKs and prints the summary.`;
@@ -94,7 +99,8 @@ function fmt(perMetric: Record<string, number>): string {
     .join('/');
 }
 
-export type CliCommand = { kind: 'help' } | { kind: 'run'; options: FleetOptions; json: boolean };
+/** `report`: the --report PATH, without the .json/.csv extensions */
+export type CliCommand = { kind: 'help' } | { kind: 'run'; options: FleetOptions; json: boolean; report?: string };
 
 const DEFAULT_URL = 'mqtt://127.0.0.1:1883';
 const DEFAULT_PROVISION_URL = 'mqtts://127.0.0.1:8883';
@@ -145,6 +151,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         profile: { type: 'string' },
         'payload-bytes': { type: 'string' },
         json: { type: 'boolean', default: false },
+        report: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -202,7 +209,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     if (error instanceof SimError) invalid(`--${error.message}`);
     throw error;
   }
-  return { kind: 'run', options, json: values.json ?? false };
+  const report = reportPath(values.report);
+  return { kind: 'run', options, json: values.json ?? false, ...(report !== undefined ? { report } : {}) };
 }
 
 interface AnomalyFlags {
@@ -236,6 +244,15 @@ function anomalyOptions(values: AnomalyFlags, profile: ProfileName): AnomalyOpti
     invalid(`--labels "${values.labels}": the directory ${dirname(values.labels)} does not exist`);
   }
   return { specs, devices: anomalyDevices(values['anomaly-devices']), ratePerMinute: rate ?? 0, labelsFile: values.labels };
+}
+
+/** --report PATH: checked now so a typo does not cost the whole run; a given .json/.csv is dropped. */
+function reportPath(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const path = raw.replace(/\.(json|csv)$/i, '');
+  if (path === '' || path.endsWith('/')) invalid(`--report must name a file path (PATH.json and PATH.csv are written), got "${raw}"`);
+  if (!isDirectory(dirname(path))) invalid(`--report "${raw}": the directory ${dirname(path)} does not exist`);
+  return path;
 }
 
 function isDirectory(path: string): boolean {

@@ -15,3 +15,4 @@ export { padPayload, checkPayloadBytes, PAYLOAD_BYTES_RANGE } from './payload.js
 export { telemetryTopic, shadowUpdateTopic, shadowDeltaTopic } from './topics.js';
 export type { ShadowSummary } from './report.js';
 export type { SimPayload } from './device.js';
+export { buildRunReport, toCsv, urlWithoutCredentials, type RunReport, type RunOutcome } from './run-report.js';

@@ -1,10 +1,15 @@
 // CLI entry: `npm run sim -- --devices N --rate R --duration S ...` (see --help).
 // Everything but flag handling, signals and printing lives in the importable modules.
 
+import { writeFileSync } from 'node:fs';
 import { HELP, parseCliArgs, type CliCommand } from './cli-args.js';
 import { SimError } from './errors.js';
 import { startFleet } from './fleet.js';
+import type { FleetOptions } from './options.js';
+import { startProgressBar, type ProgressBar } from './progress.js';
 import { formatSummary, type Summary } from './report.js';
+import { runEnvironment } from './run-environment.js';
+import { buildRunReport, toCsv, type RunOutcome } from './run-report.js';
 
 function parseOrExit(): CliCommand {
   try {
@@ -24,19 +29,36 @@ function printSummary(summary: Summary, json: boolean): void {
   if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
 }
 
+/** PATH.json and PATH.csv; a failure to write is reported but does not hide the summary. */
+function writeReport(path: string, summary: Summary, options: FleetOptions, startedAt: Date, outcome: RunOutcome): void {
+  const report = buildRunReport(summary, options, { startedAt, endedAt: new Date(), outcome }, runEnvironment());
+  try {
+    writeFileSync(`${path}.json`, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(`${path}.csv`, toCsv(report));
+    process.stderr.write(`sim: report written to ${path}.json and ${path}.csv\n`);
+  } catch (error) {
+    process.stderr.write(`sim: writing the report ${path}.json/.csv failed: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
+
 async function main(): Promise<void> {
   const command = parseOrExit();
   if (command.kind === 'help') {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  const { options, json } = command;
+  const { options, json, report } = command;
+  const startedAt = new Date();
   const abort = new AbortController();
+  // stdout stays the summary alone; the bar is for a person watching a terminal
+  let bar: ProgressBar | undefined;
+  const log = (line: string) => (bar ? bar.log(`sim: ${line}`) : process.stderr.write(`sim: ${line}\n`));
   let signals = 0;
   const onSignal = (name: string) => {
     signals++;
     if (signals > 1) process.exit(130); // a second Ctrl-C means "now"
-    process.stderr.write(`sim: ${name}, stopping and draining...\n`);
+    log(`${name}, stopping and draining...`);
     abort.abort();
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
@@ -48,22 +70,34 @@ async function main(): Promise<void> {
       `${options.durationS > 0 ? ` for ${options.durationS} s` : ' until Ctrl-C'}` +
       `${options.provision ? `, provisioning through ${options.provision.endpoint} first` : ''}\n`,
   );
-  const log = (line: string) => process.stderr.write(`sim: ${line}\n`);
   const run = startFleet({ ...options, signal: abort.signal, log });
-  const progress = setInterval(() => {
-    const c = run.counters;
-    process.stderr.write(`sim: connected ${c.connected}, sent ${c.sent}, acked ${c.acknowledged}, errors ${c.errors}\n`);
-  }, 5000);
-  progress.unref();
+  let progress: NodeJS.Timeout | undefined;
+  if (process.stderr.isTTY && !json) {
+    bar = startProgressBar(run.counters, options);
+  } else {
+    progress = setInterval(() => {
+      const c = run.counters;
+      process.stderr.write(`sim: connected ${c.connected}, sent ${c.sent}, acked ${c.acknowledged}, errors ${c.errors}\n`);
+    }, 5000);
+    progress.unref();
+  }
+  const stopProgress = () => {
+    clearInterval(progress);
+    bar?.stop();
+    bar = undefined;
+  };
   try {
-    printSummary(await run.done, json);
+    const summary = await run.done;
+    stopProgress();
+    printSummary(summary, json);
+    if (report !== undefined) writeReport(report, summary, options, startedAt, abort.signal.aborted ? 'interrupted' : 'completed');
   } catch (error) {
+    stopProgress();
     const summary = (error as { summary?: Summary }).summary;
     if (summary) printSummary(summary, json);
     process.stderr.write(`sim: ${(error as Error).message}\n`);
     process.exitCode = 1;
-  } finally {
-    clearInterval(progress);
+    if (summary && report !== undefined) writeReport(report, summary, options, startedAt, 'failed');
   }
   process.exit(); // mqtt.js reconnect timers of never-connected clients must not keep us alive
 }

@@ -7,6 +7,7 @@ import type { Random } from './random.js';
 
 export interface LatencySummary {
   p50: number;
+  p90: number;
   p99: number;
   max: number;
   /** PUBACKs measured (all of them, not only those kept in the reservoir) */
@@ -96,6 +97,7 @@ export class LatencyRecorder {
     const sorted = this.samples.slice(0, this.kept).sort();
     return {
       p50: round3(percentile(sorted, 50) as number),
+      p90: round3(percentile(sorted, 90) as number),
       p99: round3(percentile(sorted, 99) as number),
       max: round3(this.maxSeen),
       count: this.seen,

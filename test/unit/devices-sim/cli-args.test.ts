@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { parseCliArgs } from '../../../devices-sim/cli-args.js';
 import { SimError } from '../../../devices-sim/errors.js';
 
@@ -32,6 +33,14 @@ describe('parseCliArgs', () => {
         username: 'u', password: 'p', seed: 99, rampUpMs: 2500,
       }),
     });
+  });
+
+  it('takes --report PATH without its extension and rejects a path in a missing directory', () => {
+    const withReport = parseCliArgs(['--report', `${tmpdir()}/run-1.json`]);
+    expect(withReport).toMatchObject({ kind: 'run', report: `${tmpdir()}/run-1` });
+    expect(parseCliArgs([])).not.toHaveProperty('report');
+    expect(errorOf(['--report', '/no/such/dir/run']).message).toMatch(/--report "\/no\/such\/dir\/run": the directory \/no\/such\/dir does not exist/);
+    expect(errorOf(['--report', '']).message).toMatch(/--report must name a file path/);
   });
 
   it('returns help for --help and -h', () => {

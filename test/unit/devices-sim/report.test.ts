@@ -21,10 +21,10 @@ describe('percentile', () => {
 });
 
 describe('LatencyRecorder', () => {
-  it('summarizes recorded latencies with p50, p99, max and count', () => {
+  it('summarizes recorded latencies with p50, p90, p99, max and count', () => {
     const recorder = new LatencyRecorder(createRandom(1));
     for (let i = 1000; i >= 1; i--) recorder.record(i); // recorded out of order on purpose
-    expect(recorder.summarize()).toEqual({ p50: 500, p99: 990, max: 1000, count: 1000 });
+    expect(recorder.summarize()).toEqual({ p50: 500, p90: 900, p99: 990, max: 1000, count: 1000 });
     expect(recorder.dropped).toBe(0);
   });
 
@@ -62,7 +62,7 @@ describe('buildSummary', () => {
     const recorder = new LatencyRecorder(createRandom(1));
     [1, 2, 3, 4].forEach((ms) => recorder.record(ms));
     const summary = buildSummary({ ...counters, qos: 1 }, 1000, recorder);
-    expect(summary.latencyMs).toEqual({ p50: 2, p99: 4, max: 4, count: 4 });
+    expect(summary.latencyMs).toEqual({ p50: 2, p90: 4, p99: 4, max: 4, count: 4 });
     const text = formatSummary(summary);
     expect(text).toContain('acknowledged 990');
     expect(text).toMatch(/p50 2\.00 ms, p99 4\.00 ms/);

@@ -1,0 +1,131 @@
+// The --report files: the run's summary plus what is needed to compare it with another run
+// (when, with which options, on which commit, machine and versions), as JSON and as a one-row
+// CSV. Pure: main.ts gathers the environment and writes the files.
+
+import type { FleetOptions } from './options.js';
+import type { Summary } from './report.js';
+import type { RunEnvironment } from './run-environment.js';
+
+/** How the run ended: its duration elapsed, a signal stopped it, or it failed (no connection). */
+export type RunOutcome = 'completed' | 'interrupted' | 'failed';
+
+export interface RunReport extends RunEnvironment {
+  startedAt: string;
+  endedAt: string;
+  outcome: RunOutcome;
+  options: {
+    devices: number;
+    /** msg/s per device */
+    rate: number;
+    qos: 0 | 1;
+    profile: string;
+    /** null = no padding */
+    payloadBytes: number | null;
+    /** 0 = until stopped */
+    durationS: number;
+    /** without user name and password */
+    url: string;
+  };
+  /** msg/s over the fleet: offered = devices × rate; sent and acknowledged as achieved */
+  rates: { offered: number; sent: number; acknowledged: number | null };
+  counts: {
+    durationS: number;
+    connected: number;
+    sent: number;
+    acknowledged: number | null;
+    errors: number;
+    skipped: number;
+    reconnects: number;
+  };
+  /** publish-to-PUBACK in ms (QoS 1); every member null otherwise, so CSV columns never move */
+  pubackLatencyMs: { p50: number | null; p90: number | null; p99: number | null; max: number | null; count: number };
+}
+
+/** The URL with any user name and password removed (a report is meant to be shared). */
+export function urlWithoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === '' && parsed.password === '') return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    // not parseable as a URL: drop a "user:pass@" authority part all the same
+    return url.replace(/\/\/[^/@]*@/, '//');
+  }
+}
+
+function round1(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+export function buildRunReport(
+  summary: Summary,
+  options: Pick<FleetOptions, 'devices' | 'rate' | 'qos' | 'profile' | 'payloadBytes' | 'durationS' | 'url'>,
+  run: { startedAt: Date; endedAt: Date; outcome: RunOutcome },
+  environment: RunEnvironment,
+): RunReport {
+  const qos1 = summary.qos === 1;
+  const latency = summary.latencyMs;
+  return {
+    startedAt: run.startedAt.toISOString(),
+    endedAt: run.endedAt.toISOString(),
+    outcome: run.outcome,
+    commit: environment.commit,
+    machine: { ...environment.machine },
+    versions: { ...environment.versions },
+    options: {
+      devices: options.devices,
+      rate: options.rate,
+      qos: options.qos,
+      profile: options.profile,
+      payloadBytes: options.payloadBytes ?? null,
+      durationS: options.durationS,
+      url: urlWithoutCredentials(options.url),
+    },
+    rates: {
+      offered: round1(options.devices * options.rate),
+      sent: summary.msgPerSec,
+      acknowledged: qos1 ? (summary.durationS > 0 ? round1(summary.acknowledged / summary.durationS) : 0) : null,
+    },
+    counts: {
+      durationS: summary.durationS,
+      connected: summary.connected,
+      sent: summary.sent,
+      acknowledged: qos1 ? summary.acknowledged : null,
+      errors: summary.errors,
+      skipped: summary.skipped,
+      reconnects: summary.reconnects,
+    },
+    pubackLatencyMs: latency
+      ? { p50: latency.p50, p90: latency.p90, p99: latency.p99, max: latency.max, count: latency.count }
+      : { p50: null, p90: null, p99: null, max: null, count: 0 },
+  };
+}
+
+type Flat = Record<string, string | number | boolean | null>;
+
+/** Nested objects become dotted keys ({a: {b: 1}} -> {"a.b": 1}); arrays are kept as JSON text. */
+export function flatten(value: object, prefix = '', into: Flat = {}): Flat {
+  for (const [key, member] of Object.entries(value)) {
+    const name = prefix === '' ? key : `${prefix}.${key}`;
+    if (member !== null && typeof member === 'object' && !Array.isArray(member)) flatten(member as object, name, into);
+    else if (Array.isArray(member)) into[name] = JSON.stringify(member);
+    else if (member !== undefined) into[name] = member as string | number | boolean | null;
+  }
+  return into;
+}
+
+/** One RFC 4180 field: quoted when it holds a comma, a quote or a line break; quotes doubled. */
+export function csvField(value: string | number | boolean | null): string {
+  if (value === null) return '';
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** A header row and one data row, CRLF-terminated as RFC 4180 says. */
+export function toCsv(value: object): string {
+  const flat = flatten(value);
+  const keys = Object.keys(flat);
+  return `${keys.map(csvField).join(',')}\r\n${keys.map((key) => csvField(flat[key])).join(',')}\r\n`;
+}
