@@ -9,6 +9,7 @@ import { LabelWriter } from '../../../devices-sim/labels.js';
 import { createEnvironmentProfile, type EnvironmentReading } from '../../../devices-sim/profiles/environment.js';
 import { createRandom, deriveSeed } from '../../../devices-sim/random.js';
 import { buildSummary, formatSummary } from '../../../devices-sim/report.js';
+import { errorOf } from './sim-error.js';
 
 const T0 = Date.UTC(2026, 0, 15, 9);
 
@@ -40,14 +41,6 @@ const spec = (text: string) => parseAnomalySpec(text);
 const changed = (rows: Row[], metric: Metric) => rows.flatMap((r, k) => (r.sent === null || r.sent[metric] !== r.normal[metric] ? [k] : []));
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-function errorOf(run: () => unknown): SimError {
-  try {
-    run();
-  } catch (error) {
-    return error as SimError;
-  }
-  throw new Error('expected a SimError');
-}
 
 describe('anomaly injection, one kind at a time (seed 7, one reading per second)', () => {
   it('a spike adds its magnitude to exactly one reading of its metric, the first at its start', () => {

@@ -3,17 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCaFile, readCredentialsFile, resolveCredentials } from '../../../devices-sim/credentials.js';
 import { SimError } from '../../../devices-sim/errors.js';
+import { errorOf } from './sim-error.js';
 
 const KEY = { accessKeyId: 'AKIAEXAMPLEEXAMPLE00', secretAccessKey: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0' };
 
-function errorOf(fn: () => unknown): SimError {
-  try {
-    fn();
-  } catch (error) {
-    return error as SimError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('simulator credentials', () => {
   let dir: string;

@@ -2,17 +2,10 @@ import { parseCliArgs } from '../../../devices-sim/cli-args.js';
 import { SimError } from '../../../devices-sim/errors.js';
 import { resolveFleetOptions } from '../../../devices-sim/options.js';
 import { checkPayloadBytes, padPayload, PAYLOAD_BYTES_RANGE } from '../../../devices-sim/payload.js';
+import { errorOf } from './sim-error.js';
 
 const payload = (seq: number) => JSON.stringify({ deviceId: 'sim-1', ts: 1_768_467_600_000, seq, temperature: 21.5, humidity: 40.12, battery: 88 });
 
-function errorOf(run: () => unknown): SimError {
-  try {
-    run();
-  } catch (error) {
-    return error as SimError;
-  }
-  throw new Error('expected a SimError');
-}
 
 describe('payload padding', () => {
   it.each([64, 100, 1000, 4096, 65_536, 131_072])('pads a payload to exactly %i bytes with a "pad" string, keeping every reading', (bytes) => {

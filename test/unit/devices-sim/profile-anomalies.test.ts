@@ -6,17 +6,10 @@ import { resolveFleetOptions } from '../../../devices-sim/options.js';
 import { PROFILE_NAMES, PROFILES, type ProfileName } from '../../../devices-sim/profiles/index.js';
 import type { Reading } from '../../../devices-sim/profiles/profile.js';
 import { createRandom, deriveSeed } from '../../../devices-sim/random.js';
+import { errorOf } from './sim-error.js';
 
 const T0 = Date.UTC(2026, 0, 15, 9);
 
-function errorOf(run: () => unknown): SimError {
-  try {
-    run();
-  } catch (error) {
-    return error as SimError;
-  }
-  throw new Error('expected a SimError');
-}
 
 /** One device of `profile` with its anomalies, next to the same seed without them. */
 function simulate(profile: ProfileName, specs: AnomalySpec[], { messages = 60, ratePerMinute = 0 } = {}) {
