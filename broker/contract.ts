@@ -180,6 +180,13 @@ export interface FleetBody {
   devices: FleetDevice[];
 }
 
+/** `GET /api/fleet/{name}`: one device, as it appears in FleetBody. */
+export interface FleetDeviceBody {
+  /** epoch ms the snapshot was taken */
+  generatedAt: number;
+  device: FleetDevice;
+}
+
 export interface FleetDevice {
   /** the thing name (= MQTT client id, as at AWS) */
   thingName: string;

@@ -40,6 +40,8 @@ export interface FleetActivity {
   published(clientId: string): void;
   /** every remembered client */
   snapshot(): ClientActivity[];
+  /** one remembered client, or undefined */
+  get(clientId: string): ClientActivity | undefined;
   counters(): FleetActivityCounters;
 }
 
@@ -102,6 +104,12 @@ export function createFleetActivity(options: FleetActivityOptions = {}): FleetAc
     return e;
   }
 
+  function activityOf(clientId: string, e: Entry, t: number): ClientActivity {
+    const a: ClientActivity = { clientId, connected: e.connection !== null, lastSeen: e.lastSeen, messages: e.messages, messagesPerMinute: rate(e, t) };
+    if (e.connection !== null) a.connectedSince = e.connectedSince;
+    return a;
+  }
+
   return {
     connected(clientId, connection) {
       const t = now();
@@ -132,13 +140,11 @@ export function createFleetActivity(options: FleetActivityOptions = {}): FleetAc
     },
     snapshot() {
       const t = now();
-      const out: ClientActivity[] = [];
-      for (const [clientId, e] of entries) {
-        const a: ClientActivity = { clientId, connected: e.connection !== null, lastSeen: e.lastSeen, messages: e.messages, messagesPerMinute: rate(e, t) };
-        if (e.connection !== null) a.connectedSince = e.connectedSince;
-        out.push(a);
-      }
-      return out;
+      return [...entries].map(([clientId, e]) => activityOf(clientId, e, t));
+    },
+    get(clientId) {
+      const e = entries.get(clientId);
+      return e && activityOf(clientId, e, now());
     },
     counters: () => ({ tracked: entries.size, connected: connectedCount, evicted, untracked }),
   };

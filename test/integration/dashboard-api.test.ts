@@ -4,7 +4,7 @@
 // may be).
 import { AddThingToThingGroupCommand, CreateThingCommand, CreateThingGroupCommand, IoTClient } from '@aws-sdk/client-iot';
 import type { RunningServer } from '../../broker/index.js';
-import type { ApiErrorBody, DatasetContentBody, FleetBody, HistoryBody, LiveDatasetFrame, PipelineStatusBody, RuleStatusBody, TelemetryPayload } from '../../broker/contract.js';
+import type { ApiErrorBody, DatasetContentBody, FleetBody, FleetDeviceBody, HistoryBody, LiveDatasetFrame, PipelineStatusBody, RuleStatusBody, TelemetryPayload } from '../../broker/contract.js';
 import { awsClientConfig, signedFetch } from '../helpers/aws.js';
 import { connect, type Inbox } from '../helpers/mqtt.js';
 import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
@@ -77,6 +77,19 @@ describe('the dashboard data APIs', () => {
       return probe && !probe.connected ? probe : undefined;
     }, 5000, 'the probe to show as disconnected');
     expect(after.connectedSince).toBeUndefined();
+  });
+
+  it('answers one device as the fleet list shows it, and 404 for a name neither registered nor seen', async () => {
+    const { body: fleet } = await api<FleetBody>(server, 'GET', '/api/fleet');
+    const one = await api<FleetDeviceBody>(server, 'GET', '/api/fleet/sensor-1');
+    expect(one.status).toBe(200);
+    const listed = fleet.devices.find((d) => d.thingName === 'sensor-1')!;
+    // the rate is an estimate that moves with the clock between the two requests
+    expect({ ...one.body.device, messagesPerMinute: 0 }).toEqual({ ...listed, messagesPerMinute: 0 });
+    expect((await api<FleetDeviceBody>(server, 'GET', '/api/fleet/sensor-quiet')).body.device).toEqual(fleet.devices.find((d) => d.thingName === 'sensor-quiet'));
+    const unknown = await api<{ message: string }>(server, 'GET', '/api/fleet/no-such-device');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.message).toMatch(/no-such-device/);
   });
 
   it('answers a device\'s raw rows when they fit, and avg/min/max buckets that keep a spike when they do not', async () => {

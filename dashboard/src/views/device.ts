@@ -4,8 +4,8 @@
 // buttons or a preset choose another window, fetched decimated. After a reconnect the view fetches
 // what it missed since its last point, so the charts have no gap.
 
-import type { FleetBody, FleetDevice, HistoryBody } from '../../../broker/contract.js';
-import { describeError } from '../api.js';
+import type { FleetDeviceBody, FleetDevice, HistoryBody } from '../../../broker/contract.js';
+import { ApiError, describeError } from '../api.js';
 import { createTimeChart, type TimeChart } from '../chart.js';
 import { formatAge } from '../format.js';
 import { decodeRows, type DecodedRow } from '../frames.js';
@@ -359,12 +359,14 @@ export function createDeviceView(ctx: ViewContext): View {
     if (infoTimer !== null) clearTimeout(infoTimer);
     infoTimer = null;
     try {
-      const body = await ctx.api.request<FleetBody>('GET', '/api/fleet');
+      const body = await ctx.api.request<FleetDeviceBody>('GET', `/api/fleet/${encodeURIComponent(deviceId)}`);
       if (started !== generation) return;
-      renderInfo(body?.devices?.find((d) => d.thingName === deviceId));
+      renderInfo(body?.device);
     } catch (cause) {
       if (started !== generation) return;
-      setText(facts, `Cannot load the device's state: ${describeError(cause)}`);
+      // 404: neither registered nor seen since the broker started (renderInfo says so)
+      if (cause instanceof ApiError && cause.status === 404) renderInfo(undefined);
+      else setText(facts, `Cannot load the device's state: ${describeError(cause)}`);
     }
     if (started !== generation) return;
     if (infoTimer !== null) clearTimeout(infoTimer);
