@@ -7,9 +7,11 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_DRIFT_S, DEFAULT_MAGNITUDE, MAX_ANOMALY_RATE, MAX_ANOMALY_SPECS, parseAnomalySpec, type AnomalyOptions } from './anomalies.js';
 import { ACCESS_KEY_ENV, readCaFile, resolveCredentials } from './credentials.js';
 import { SimError } from './errors.js';
+import { DEFAULT_FLAP_PERIOD_S, MAX_FAULT_SPECS, parseFaultSpec, type FaultSpec } from './faults.js';
 import { FLEET_DEFAULTS, PROVISION_DEFAULTS, resolveFleetOptions, type FleetOptions, type ProvisionSettings } from './options.js';
 import { checkPayloadBytes, PAYLOAD_BYTES_RANGE } from './payload.js';
 import { DEFAULT_PROFILE, isProfileName, PROFILE_NAMES, PROFILES, type ProfileName } from './profiles/index.js';
+import { AUTO_SHARD_RATE, autoShards, MAX_SHARDS } from './shard-plan.js';
 
 /** "environment  indoor sensor: ..." lines for --help, wrapped to 100 columns. */
 const PROFILE_LINES = PROFILE_NAMES.map((name) => wrap(`${' '.repeat(21)}${name.padEnd(12)} `, PROFILES[name].summary, 100)).join('\n');
@@ -42,7 +44,8 @@ ${PROFILE_LINES}
                    (default ${FLEET_DEFAULTS.rate}); the fleet sends about N x R msg/s
   --duration S     seconds to publish, 0 = until SIGINT/SIGTERM (default ${FLEET_DEFAULTS.durationS})
   --qos 0|1        publish QoS; with 1 the summary reports PUBACK latency (default ${FLEET_DEFAULTS.qos})
-  --url URL        broker URL (default mqtt://127.0.0.1:1883, with --provision mqtts://127.0.0.1:8883)
+  --url URL        broker URL (default mqtt://127.0.0.1:1883, with --provision mqtts://127.0.0.1:8883);
+                   ws://host:<http port>/mqtt (or wss://) for MQTT over WebSocket
   --prefix P       client id / device id prefix: <P>-1, <P>-2, ... (default ${FLEET_DEFAULTS.prefix})
   --username U     MQTT username (with --password)
   --password P     MQTT password (with --username)
@@ -82,6 +85,22 @@ Injected anomalies (ground truth for scoring detectors; the payload keeps its fi
   --labels FILE    ground truth, one JSON line per anomaly: {deviceId, metric, kind, startTs,
                    endTs, magnitude, messages}, ts of the first and last anomalous message sent
 
+Injected connection faults (abrupt: the socket is destroyed, no MQTT DISCONNECT is sent):
+  --fault SPEC     repeatable (at most ${MAX_FAULT_SPECS}), S in seconds after the fleet started:
+                     reconnect-storm[:N]@S      all devices (or the first N) drop at once and come
+                                                back together after the reconnect period (1 s)
+                     flapping:N@S[:Ps]          the first N devices drop every P seconds (default
+                                                ${DEFAULT_FLAP_PERIOD_S}s), spread over the period, reconnecting each time
+                     abrupt-disconnect:N@S      the last N devices vanish and never come back
+                   N: a count (3) or a share of the fleet (25% or 0.25). QoS 1 publishes in flight
+                   at a drop are resent after the reconnect (DUP=1); the summary counts them as
+                   redelivered or lost. Example: --fault reconnect-storm@20 --fault flapping:10%@5:4s
+
+More than one core:
+  --shards N|auto  run the fleet in N processes, each with every N-th device (same ids, seeds
+                   and timing as one process); the summary and --report merge them. auto: one
+                   process up to ${AUTO_SHARD_RATE} msg/s offered (devices x rate), one per CPU above (default 1)
+
   --json           print the summary as JSON on the last line of output
   --report PATH    when the run ends (also on SIGINT/SIGTERM), write PATH.json and PATH.csv: offered
                    and achieved rates, counters, PUBACK latency percentiles, options, start and end
@@ -99,8 +118,9 @@ function fmt(perMetric: Record<string, number>): string {
     .join('/');
 }
 
-/** `report`: the --report PATH, without the .json/.csv extensions */
-export type CliCommand = { kind: 'help' } | { kind: 'run'; options: FleetOptions; json: boolean; report?: string };
+/** `report`: the --report PATH, without the .json/.csv extensions; `shards`: processes, present
+ * only when more than one */
+export type CliCommand = { kind: 'help' } | { kind: 'run'; options: FleetOptions; json: boolean; report?: string; shards?: number };
 
 const DEFAULT_URL = 'mqtt://127.0.0.1:1883';
 const DEFAULT_PROVISION_URL = 'mqtts://127.0.0.1:8883';
@@ -150,6 +170,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         labels: { type: 'string' },
         profile: { type: 'string' },
         'payload-bytes': { type: 'string' },
+        fault: { type: 'string', multiple: true },
+        shards: { type: 'string' },
         json: { type: 'boolean', default: false },
         report: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -200,6 +222,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     anomalies: anomalyOptions(values, profile),
     profile,
     payloadBytes,
+    faults: faultSpecs(values.fault),
   };
   let options: FleetOptions;
   try {
@@ -210,7 +233,32 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     throw error;
   }
   const report = reportPath(values.report);
-  return { kind: 'run', options, json: values.json ?? false, ...(report !== undefined ? { report } : {}) };
+  const shards = shardCount(values.shards, options);
+  return { kind: 'run', options, json: values.json ?? false, ...(report !== undefined ? { report } : {}), ...(shards > 1 ? { shards } : {}) };
+}
+
+/** --fault SPEC..., checked against the fleet's size by resolveFleetOptions. */
+function faultSpecs(texts: string[] | undefined): FaultSpec[] | undefined {
+  if (texts === undefined || texts.length === 0) return undefined;
+  if (texts.length > MAX_FAULT_SPECS) invalid(`--fault may be given at most ${MAX_FAULT_SPECS} times, got ${texts.length}`);
+  return texts.map((text) => {
+    try {
+      return parseFaultSpec(text);
+    } catch (error) {
+      if (error instanceof SimError) invalid(`--${error.message}`); // "fault "...": why" names the flag
+      throw error;
+    }
+  });
+}
+
+/** --shards N|auto: a whole number of processes, at most one per device. */
+function shardCount(raw: string | undefined, options: FleetOptions): number {
+  if (raw === undefined) return 1;
+  if (raw.trim().toLowerCase() === 'auto') return autoShards(options.devices, options.rate);
+  if (!/^\s*\d+\s*$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_SHARDS) invalid(`--shards must be "auto" or a whole number from 1 to ${MAX_SHARDS}, got "${raw}"`);
+  const shards = Number(raw);
+  if (shards > options.devices) invalid(`--shards ${shards} is more than --devices ${options.devices}: every shard needs a device`);
+  return shards;
 }
 
 interface AnomalyFlags {

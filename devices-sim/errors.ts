@@ -10,6 +10,10 @@ export const SIM_ERRORS = {
     statusCode: 502,
     description: 'No device of the fleet could connect to the broker before the connect deadline.',
   },
+  ShardFailedException: {
+    statusCode: 500,
+    description: 'A shard process of a --shards run failed to start or ended without a result; the summary covers the other shards.',
+  },
   ProvisioningFailedException: {
     statusCode: 502,
     description: 'Provisioning a device (thing, certificate, policy) or fetching the CA from the AWS API endpoint failed.',

@@ -2,17 +2,22 @@
 // timer each; instead every tick computes, from absolute time, how many publishes each device
 // owes (k-th publish due at origin + k / rate), so the schedule never drifts and a stalled tick
 // catches up with a bounded burst.
+// A shard process runs a slice of the fleet (options.shard) with the ids, seeds and start times
+// those devices have in the whole fleet; sharded-fleet.ts merges the slices' results.
 
 import type { AnomalyLabel } from './anomalies.js';
 import { createAnomalyStats, DeviceAnomalies, type AnomalyStats } from './anomaly-injector.js';
 import { readCaFile } from './credentials.js';
-import { SimDevice, type DeviceOptions, type FleetCounters, type ShadowEvent } from './device.js';
+import { SimDevice, type DeviceHooks, type DeviceOptions, type FleetCounters, type ShadowEvent } from './device.js';
 import { SimError } from './errors.js';
+import { createFaultStats, FaultInjector } from './fault-injector.js';
+import { formatFaultSpec } from './faults.js';
 import { LabelWriter } from './labels.js';
 import { resolveFleetOptions, type FleetOptions, type FleetOptionsInput } from './options.js';
 import { PROFILES } from './profiles/index.js';
 import { createRandom, deriveSeed } from './random.js';
-import { buildSummary, LatencyRecorder, type AnomalySummary, type ShadowSummary, type Summary } from './report.js';
+import { buildSummary, LatencyRecorder, type AnomalySummary, type FaultSummary, type LatencySnapshot, type ShadowSummary, type Summary } from './report.js';
+import { shardDeviceIndexes } from './shard-plan.js';
 
 /** How many publishes a device owes at `now`: the first is due at its origin. */
 export function publishesDue(origin: number, ratePerSec: number, now: number): number {
@@ -28,8 +33,21 @@ export function burstLimit(ratePerSec: number, tickMs: number): number {
 export interface FleetRun {
   /** resolves with the summary once the run is over and all connections are closed */
   done: Promise<Summary>;
+  /** the same, with what merging it with other shards needs */
+  result: Promise<FleetResult>;
   /** live counters (read-only use), e.g. for progress lines */
   counters: Readonly<FleetCounters>;
+}
+
+/** A run's summary plus what sharded-fleet.ts needs to merge several (a failed run's error
+ * carries it as `result`, and its summary as `summary`). */
+export interface FleetResult {
+  summary: Summary;
+  /** the PUBACK latency samples (QoS 1), to compute percentiles over all shards */
+  latency: LatencySnapshot | null;
+  /** epoch ms of the first scheduled publish (NaN when no device connected) and of the stop */
+  firstPublishEpochMs: number;
+  stoppedEpochMs: number;
 }
 
 export function startFleet(input: FleetOptionsInput): FleetRun {
@@ -43,19 +61,25 @@ export function startFleet(input: FleetOptionsInput): FleetRun {
     connected: 0,
     inflight: 0,
   };
-  return { done: run(options, counters), counters };
+  const result = run(options, counters);
+  const done = result.then((r) => r.summary);
+  // callers await one of the two; the other must not count as an unhandled rejection
+  done.catch(() => undefined);
+  return { done, result, counters };
 }
 
 export function runFleet(input: FleetOptionsInput): Promise<Summary> {
   return startFleet(input).done;
 }
 
-async function run(options: FleetOptions, counters: FleetCounters): Promise<Summary> {
+async function run(options: FleetOptions, counters: FleetCounters): Promise<FleetResult> {
   const latency = options.qos === 1 ? new LatencyRecorder(createRandom(deriveSeed(options.seed, -1))) : null;
   let firstPublishAt = Number.NaN;
   const profile = PROFILES[options.profile];
   const shadow: ShadowSummary = { reported: 0, applied: 0, ignored: 0 };
-  const hooks = {
+  const faultStats = options.faults?.length ? createFaultStats() : undefined;
+  const hooks: DeviceHooks = {
+    faults: faultStats,
     onLatency: (ms: number) => latency?.record(ms),
     onFirstConnect: (device: SimDevice, atMs: number) => {
       device.origin = atMs;
@@ -68,11 +92,13 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Summ
   const anomalies = anomalySetup(options); // opens the labels file: a bad path fails before connecting
   const tlsOf = await deviceTls(options);
   const devices: SimDevice[] = [];
-  for (let i = 1; i <= options.devices; i++) {
+  const indexes = options.shard ? shardDeviceIndexes(options.devices, options.shard.index, options.shard.count) : Array.from({ length: options.devices }, (_, k) => k + 1);
+  for (const i of indexes) {
     const random = createRandom(deriveSeed(options.seed, i));
     const deviceOptions: DeviceOptions = {
       url: options.url,
       deviceId: `${options.prefix}-${i}`,
+      index: i,
       qos: options.qos,
       username: options.username,
       password: options.password,
@@ -88,16 +114,18 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Summ
 
   const startedAt = performance.now();
   const burst = burstLimit(options.rate, options.tickMs);
+  const injector = options.faults?.length ? new FaultInjector(options.faults, options.devices, devices) : undefined;
   let started = 0;
 
   const tick = () => {
     const now = performance.now();
-    // Ramp-up: device i (0-based) starts at startedAt + rampUp * i / N.
-    while (started < devices.length && now >= startedAt + (options.rampUpMs * started) / devices.length) {
+    // Ramp-up: device n (1-based, in the whole fleet) starts at startedAt + rampUp * (n - 1) / N.
+    while (started < devices.length && now >= startedAt + (options.rampUpMs * (devices[started].index - 1)) / options.devices) {
       devices[started++].start();
     }
     for (let i = 0; i < started; i++) {
       const device = devices[i];
+      if (device.vanished) continue; // gone for good: it owes nothing
       const owed = publishesDue(device.origin, options.rate, now) - device.attempted;
       if (owed <= 0) continue;
       const toSend = Math.min(owed, burst);
@@ -105,6 +133,9 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Summ
       device.attempted += owed;
       for (let k = 0; k < toSend; k++) device.publishNext(); // counts its own skips when offline
     }
+    // after this tick's publishes: a fault hits devices with QoS 1 publishes just written and
+    // unacknowledged, as a real network failure hits a busy device
+    injector?.tick(now - startedAt);
   };
 
   await new Promise<void>((resolve) => {
@@ -122,6 +153,7 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Summ
     tick();
   });
   const stoppedAt = performance.now();
+  const stoppedEpochMs = Date.now();
   const anomalySummary = await anomalies?.finish();
 
   await waitFor(() => counters.inflight === 0, options.drainTimeoutMs);
@@ -129,9 +161,10 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Summ
   await Promise.race([Promise.all(devices.map((d) => d.stop())), delay(2000)]);
 
   const durationMs = Number.isNaN(firstPublishAt) ? 0 : stoppedAt - firstPublishAt;
+  const faults: FaultSummary | undefined = faultStats && { ...faultStats, specs: options.faults!.map(formatFaultSpec) };
   const summary = buildSummary(
     {
-      devices: options.devices,
+      devices: devices.length,
       connected: counters.connected,
       qos: options.qos,
       sent: counters.sent,
@@ -144,15 +177,22 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Summ
     latency,
     anomalySummary,
     profile.obeysShadow ? { ...shadow } : undefined,
+    faults,
   );
+  const result: FleetResult = {
+    summary,
+    latency: latency?.snapshot() ?? null,
+    firstPublishEpochMs: stoppedEpochMs - (stoppedAt - firstPublishAt),
+    stoppedEpochMs,
+  };
   if (counters.connected === 0) {
     const error = new SimError(
       'ConnectionFailedException',
       `no device could connect to ${options.url} (${counters.errors} connection errors)`,
     );
-    throw Object.assign(error, { summary });
+    throw Object.assign(error, { summary, result });
   }
-  return summary;
+  return result;
 }
 
 /** The injectors of the chosen devices, their shared counters and the labels file. */
@@ -188,6 +228,8 @@ function anomalySetup(options: FleetOptions) {
 
 /** Per device (1-based) TLS material: its provisioned certificate and key, and the CA. */
 async function deviceTls(options: FleetOptions): Promise<(n: number) => DeviceOptions['tls']> {
+  const given = options.provisioned;
+  if (given) return (n) => ({ ca: given.ca, cert: given.devices[n].cert, key: given.devices[n].key });
   if (options.provision) {
     // Loaded only when provisioning: the AWS SDK is heavy and a plain run does not need it.
     const { provisionFleet } = await import('./provision.js');

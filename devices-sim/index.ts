@@ -1,7 +1,11 @@
 // Public API of the simulator, for tests and benchmarks.
-export { runFleet, startFleet, type FleetRun } from './fleet.js';
+export { runFleet, startFleet, type FleetRun, type FleetResult } from './fleet.js';
+export { startShardedFleet, type ShardedRun } from './sharded-fleet.js';
+export { shardDeviceIndexes, autoShards, AUTO_SHARD_RATE } from './shard-plan.js';
+export { parseFaultSpec, formatFaultSpec, faultDeviceIndexes, FAULT_KINDS, type FaultSpec, type FaultKind } from './faults.js';
+export type { FaultStats } from './fault-injector.js';
 export { resolveFleetOptions, FLEET_DEFAULTS, PROVISION_DEFAULTS, type FleetOptions, type FleetOptionsInput, type ProvisionSettings } from './options.js';
-export { formatSummary, type Summary, type LatencySummary } from './report.js';
+export { formatSummary, summarizeLatency, type Summary, type LatencySummary, type FaultSummary, type ShardPart } from './report.js';
 export { SimError, SIM_ERRORS, type SimErrorCode } from './errors.js';
 export { provisionFleet, provisionThings, fleetPolicyDocument, fleetPolicyName, type ProvisionedFleet, type DeviceCredentials } from './provision.js';
 export { parseProvisionArgs, DEVICE_POLICY_NAME } from './provision-args.js';

@@ -10,6 +10,7 @@ import { startProgressBar, type ProgressBar } from './progress.js';
 import { formatSummary, type Summary } from './report.js';
 import { runEnvironment } from './run-environment.js';
 import { buildRunReport, toCsv, type RunOutcome } from './run-report.js';
+import { startShardedFleet } from './sharded-fleet.js';
 
 function parseOrExit(): CliCommand {
   try {
@@ -30,8 +31,8 @@ function printSummary(summary: Summary, json: boolean): void {
 }
 
 /** PATH.json and PATH.csv; a failure to write is reported but does not hide the summary. */
-function writeReport(path: string, summary: Summary, options: FleetOptions, startedAt: Date, outcome: RunOutcome): void {
-  const report = buildRunReport(summary, options, { startedAt, endedAt: new Date(), outcome }, runEnvironment());
+function writeReport(path: string, summary: Summary, options: FleetOptions, startedAt: Date, outcome: RunOutcome, shards: number): void {
+  const report = buildRunReport(summary, { ...options, shards }, { startedAt, endedAt: new Date(), outcome }, runEnvironment());
   try {
     writeFileSync(`${path}.json`, `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(`${path}.csv`, toCsv(report));
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
     return;
   }
   const { options, json, report } = command;
+  const shards = command.shards ?? 1;
   const startedAt = new Date();
   const abort = new AbortController();
   // stdout stays the summary alone; the bar is for a person watching a terminal
@@ -68,9 +70,10 @@ async function main(): Promise<void> {
   process.stderr.write(
     `sim: ${options.devices} devices x ${options.rate} msg/s (~${perSecond} msg/s) QoS ${options.qos} -> ${options.url}` +
       `${options.durationS > 0 ? ` for ${options.durationS} s` : ' until Ctrl-C'}` +
-      `${options.provision ? `, provisioning through ${options.provision.endpoint} first` : ''}\n`,
+      `${options.provision ? `, provisioning through ${options.provision.endpoint} first` : ''}` +
+      `${shards > 1 ? `, in ${shards} processes` : ''}\n`,
   );
-  const run = startFleet({ ...options, signal: abort.signal, log });
+  const run = shards > 1 ? startShardedFleet({ ...options, signal: abort.signal, log }, shards) : startFleet({ ...options, signal: abort.signal, log });
   let progress: NodeJS.Timeout | undefined;
   if (process.stderr.isTTY && !json) {
     bar = startProgressBar(run.counters, options);
@@ -90,14 +93,14 @@ async function main(): Promise<void> {
     const summary = await run.done;
     stopProgress();
     printSummary(summary, json);
-    if (report !== undefined) writeReport(report, summary, options, startedAt, abort.signal.aborted ? 'interrupted' : 'completed');
+    if (report !== undefined) writeReport(report, summary, options, startedAt, abort.signal.aborted ? 'interrupted' : 'completed', shards);
   } catch (error) {
     stopProgress();
     const summary = (error as { summary?: Summary }).summary;
     if (summary) printSummary(summary, json);
     process.stderr.write(`sim: ${(error as Error).message}\n`);
     process.exitCode = 1;
-    if (summary && report !== undefined) writeReport(report, summary, options, startedAt, 'failed');
+    if (summary && report !== undefined) writeReport(report, summary, options, startedAt, 'failed', shards);
   }
   process.exit(); // mqtt.js reconnect timers of never-connected clients must not keep us alive
 }

@@ -3,6 +3,7 @@
 import { resolveAnomalyDevices, type AnomalyOptions } from './anomalies.js';
 import type { AccessKey } from './credentials.js';
 import { SimError } from './errors.js';
+import { faultDeviceCount, formatFaultSpec, MAX_FAULT_SPECS, type FaultSpec } from './faults.js';
 import { checkPayloadBytes } from './payload.js';
 import { DEFAULT_PROFILE, profileNamed, type ProfileName } from './profiles/index.js';
 
@@ -61,6 +62,26 @@ export interface FleetOptions {
   /** pad every telemetry payload with a `pad` attribute to this many bytes (64..131072);
    * undefined = no padding */
   payloadBytes?: number;
+  /** injected connection faults (faults.ts); devices chosen by index in the whole fleet */
+  faults?: FaultSpec[];
+  /** run only this slice of the fleet (a shard process of a --shards run): the devices whose
+   * 1-based index n has (n - 1) % count === index; ids, seeds and start times stay those of the
+   * whole fleet, so a sharded run sends what an unsharded one does */
+  shard?: ShardSlice;
+  /** TLS material already provisioned (by the parent of a sharded run), by device index: used
+   * instead of provisioning again */
+  provisioned?: ProvisionedMaterial;
+}
+
+export interface ShardSlice {
+  index: number;
+  count: number;
+}
+
+export interface ProvisionedMaterial {
+  ca: string;
+  /** device index (1-based) -> its certificate and key */
+  devices: Record<number, { cert: string; key: string }>;
 }
 
 export type FleetOptionsInput = Partial<FleetOptions> & Pick<FleetOptions, 'url'>;
@@ -128,11 +149,24 @@ export function resolveFleetOptions(input: FleetOptionsInput): FleetOptions {
   profileNamed(options.profile); // throws for an unknown name
   if (options.payloadBytes !== undefined) checkPayloadBytes(options.payloadBytes);
   if (options.provision) checkProvision(options);
+  if (options.faults) checkFaults(options.faults, options.devices);
+  if (options.shard) {
+    checkNumber('shard count', options.shard.count, 1, options.devices, true);
+    checkNumber('shard index', options.shard.index, 0, options.shard.count - 1, true);
+  }
   if (options.anomalies) {
     const indexes = resolveAnomalyDevices(options.anomalies, options.prefix, options.devices, options.profile);
     options.anomalies = { ...options.anomalies, devices: indexes.map((n) => `${options.prefix}-${n}`) };
   }
   return options;
+}
+
+function checkFaults(faults: readonly FaultSpec[], devices: number): void {
+  if (faults.length > MAX_FAULT_SPECS) invalid(`fault may be given at most ${MAX_FAULT_SPECS} times, got ${faults.length}`);
+  for (const spec of faults) {
+    faultDeviceCount(spec, devices); // throws when it names more devices than the fleet has
+    if (spec.kind === 'flapping' && !(spec.periodS! > 0)) invalid(`fault "${formatFaultSpec(spec)}": flapping needs a period`);
+  }
 }
 
 function checkProvision(options: FleetOptions): void {

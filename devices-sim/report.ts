@@ -3,6 +3,7 @@
 // high rate keeps memory flat while the percentiles stay representative.
 
 import type { AnomalyStats } from './anomaly-injector.js';
+import type { FaultStats } from './fault-injector.js';
 import type { Random } from './random.js';
 
 export interface LatencySummary {
@@ -39,6 +40,25 @@ export interface Summary extends Counters {
   anomalies?: AnomalySummary;
   /** present for a profile whose devices obey their shadow (plug) */
   shadow?: ShadowSummary;
+  /** present when connection faults were injected (--fault) */
+  faults?: FaultSummary;
+  /** present for a run over several processes (--shards): each shard's part */
+  shards?: ShardPart[];
+}
+
+/** What the injected faults did; `specs` as given to --fault. */
+export interface FaultSummary extends FaultStats {
+  specs: string[];
+}
+
+/** One shard of a sharded run (shard k holds devices k+1, k+1+N, ...): its counters. */
+export interface ShardPart {
+  shard: number;
+  devices: number;
+  connected: number;
+  sent: number;
+  acknowledged: number;
+  errors: number;
 }
 
 /** Shadow traffic over the fleet: reports published (at connect and after every applied
@@ -60,6 +80,67 @@ export function percentile(sorted: ArrayLike<number>, p: number): number | null 
   if (sorted.length === 0) return null;
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+/** A recorder's state, to summarise several recorders (shards) together: the kept samples stand
+ * for `seen` measurements. */
+export interface LatencySnapshot {
+  samples: Float64Array;
+  seen: number;
+  max: number;
+}
+
+/**
+ * Percentiles over several reservoirs, exact when none of them overflowed. Each kept sample of a
+ * reservoir weighs seen / kept (a reservoir is a uniform sample of its own stream), so a shard that
+ * measured twice as much counts twice as much: the nearest-rank percentile over the weighted union
+ * rather than any average of per-shard percentiles, which would be meaningless.
+ */
+export function summarizeLatency(snapshots: readonly LatencySnapshot[]): LatencySummary | null {
+  const parts = snapshots.filter((s) => s.seen > 0 && s.samples.length > 0);
+  const count = snapshots.reduce((n, s) => n + s.seen, 0);
+  if (parts.length === 0 || count === 0) return null;
+  const max = Math.max(...snapshots.map((s) => s.max));
+  const exact = parts.every((s) => s.seen === s.samples.length);
+  let at: (p: number) => number;
+  if (parts.length === 1 || exact) {
+    const sorted = parts.length === 1 ? parts[0].samples.slice().sort() : concatSorted(parts);
+    at = (p) => percentile(sorted, p) as number;
+  } else {
+    at = weightedPercentiles(parts);
+  }
+  return { p50: round3(at(50)), p90: round3(at(90)), p99: round3(at(99)), max: round3(max), count };
+}
+
+function concatSorted(parts: readonly LatencySnapshot[]): Float64Array {
+  const all = new Float64Array(parts.reduce((n, s) => n + s.samples.length, 0));
+  let offset = 0;
+  for (const s of parts) {
+    all.set(s.samples, offset);
+    offset += s.samples.length;
+  }
+  return all.sort();
+}
+
+/** Nearest rank on cumulative weights: the smallest value whose cumulative weight reaches p %. */
+function weightedPercentiles(parts: readonly LatencySnapshot[]): (p: number) => number {
+  const pairs: [number, number][] = [];
+  for (const s of parts) for (const value of s.samples) pairs.push([value, s.seen / s.samples.length]);
+  pairs.sort((a, b) => a[0] - b[0]);
+  const cumulative = new Float64Array(pairs.length);
+  let sum = 0;
+  pairs.forEach(([, w], i) => (cumulative[i] = sum += w));
+  return (p) => {
+    const target = (p / 100) * sum;
+    let lo = 0;
+    let hi = pairs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid] >= target) hi = mid;
+      else lo = mid + 1;
+    }
+    return pairs[lo][0];
+  };
 }
 
 export class LatencyRecorder {
@@ -92,16 +173,13 @@ export class LatencyRecorder {
     return this.seen - this.kept;
   }
 
+  /** A copy of the kept samples with what they stand for (see summarizeLatency). */
+  snapshot(): LatencySnapshot {
+    return { samples: this.samples.slice(0, this.kept), seen: this.seen, max: this.maxSeen };
+  }
+
   summarize(): LatencySummary | null {
-    if (this.seen === 0) return null;
-    const sorted = this.samples.slice(0, this.kept).sort();
-    return {
-      p50: round3(percentile(sorted, 50) as number),
-      p90: round3(percentile(sorted, 90) as number),
-      p99: round3(percentile(sorted, 99) as number),
-      max: round3(this.maxSeen),
-      count: this.seen,
-    };
+    return summarizeLatency([this.snapshot()]);
   }
 }
 
@@ -110,16 +188,33 @@ function round3(value: number): number {
 }
 
 
-export function buildSummary(counters: Counters, durationMs: number, latency: LatencyRecorder | null, anomalies?: AnomalySummary, shadow?: ShadowSummary): Summary {
+export function buildSummary(
+  counters: Counters,
+  durationMs: number,
+  latency: LatencyRecorder | LatencySummary | null,
+  anomalies?: AnomalySummary,
+  shadow?: ShadowSummary,
+  faults?: FaultSummary,
+): Summary {
   const durationS = Math.max(0, durationMs) / 1000;
+  const latencyMs = latency instanceof LatencyRecorder ? latency.summarize() : latency;
   return {
     ...counters,
     durationS: Math.round(durationS * 1000) / 1000,
     msgPerSec: durationS > 0 ? Math.round((counters.sent / durationS) * 10) / 10 : 0,
-    latencyMs: counters.qos === 1 && latency ? latency.summarize() : null,
+    latencyMs: counters.qos === 1 ? latencyMs : null,
     ...(anomalies ? { anomalies } : {}),
     ...(shadow ? { shadow } : {}),
+    ...(faults ? { faults } : {}),
   };
+}
+
+/** One line: what the injected faults did to connections and to QoS 1 publishes in flight. */
+export function formatFaults(f: FaultSummary, qos: 0 | 1): string {
+  const parts = [`${f.disconnects} connections dropped`, `${f.reconnects} reconnects`];
+  if (f.vanished > 0) parts.push(`${f.vanished} devices vanished`);
+  if (qos === 1) parts.push(`${f.inflightAtDisconnect} QoS 1 in flight at a drop: ${f.redelivered} redelivered and acknowledged, ${f.lost} lost`);
+  return `${parts.join(', ')} (${f.specs.join(' ')})`;
 }
 
 /** One line: what was injected, by kind, and what was not. */
@@ -155,5 +250,7 @@ export function formatSummary(summary: Summary): string {
     const { applied, ignored, reported } = summary.shadow;
     lines.push(`shadow       ${applied} deltas applied, ${ignored} ignored, ${reported} reports sent`);
   }
+  if (summary.faults) lines.push(`faults       ${formatFaults(summary.faults, summary.qos)}`);
+  if (summary.shards) lines.push(`shards       ${summary.shards.length} processes, ${summary.shards.map((s) => `${s.devices} devices / ${s.sent} sent`).join(', ')}`);
   return lines.join('\n');
 }

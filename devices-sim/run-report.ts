@@ -25,6 +25,10 @@ export interface RunReport extends RunEnvironment {
     durationS: number;
     /** without user name and password */
     url: string;
+    /** processes the fleet ran in (--shards) */
+    shards: number;
+    /** the --fault specs, space-separated; null without faults */
+    faults: string | null;
   };
   /** msg/s over the fleet: offered = devices × rate; sent and acknowledged as achieved */
   rates: { offered: number; sent: number; acknowledged: number | null };
@@ -39,6 +43,15 @@ export interface RunReport extends RunEnvironment {
   };
   /** publish-to-PUBACK in ms (QoS 1); every member null otherwise, so CSV columns never move */
   pubackLatencyMs: { p50: number | null; p90: number | null; p99: number | null; max: number | null; count: number };
+  /** what injected faults did (see FaultStats); every member null without --fault */
+  faults: {
+    disconnects: number | null;
+    reconnects: number | null;
+    vanished: number | null;
+    inflightAtDisconnect: number | null;
+    redelivered: number | null;
+    lost: number | null;
+  };
 }
 
 /** The URL with any user name and password removed (a report is meant to be shared). */
@@ -61,7 +74,7 @@ function round1(value: number): number {
 
 export function buildRunReport(
   summary: Summary,
-  options: Pick<FleetOptions, 'devices' | 'rate' | 'qos' | 'profile' | 'payloadBytes' | 'durationS' | 'url'>,
+  options: Pick<FleetOptions, 'devices' | 'rate' | 'qos' | 'profile' | 'payloadBytes' | 'durationS' | 'url'> & { shards?: number },
   run: { startedAt: Date; endedAt: Date; outcome: RunOutcome },
   environment: RunEnvironment,
 ): RunReport {
@@ -82,6 +95,8 @@ export function buildRunReport(
       payloadBytes: options.payloadBytes ?? null,
       durationS: options.durationS,
       url: urlWithoutCredentials(options.url),
+      shards: options.shards ?? 1,
+      faults: summary.faults ? summary.faults.specs.join(' ') : null,
     },
     rates: {
       offered: round1(options.devices * options.rate),
@@ -100,6 +115,21 @@ export function buildRunReport(
     pubackLatencyMs: latency
       ? { p50: latency.p50, p90: latency.p90, p99: latency.p99, max: latency.max, count: latency.count }
       : { p50: null, p90: null, p99: null, max: null, count: 0 },
+    faults: faultCounts(summary),
+  };
+}
+
+function faultCounts(summary: Summary): RunReport['faults'] {
+  const f = summary.faults;
+  if (!f) return { disconnects: null, reconnects: null, vanished: null, inflightAtDisconnect: null, redelivered: null, lost: null };
+  const qos1 = summary.qos === 1;
+  return {
+    disconnects: f.disconnects,
+    reconnects: f.reconnects,
+    vanished: f.vanished,
+    inflightAtDisconnect: qos1 ? f.inflightAtDisconnect : null,
+    redelivered: qos1 ? f.redelivered : null,
+    lost: qos1 ? f.lost : null,
   };
 }
 

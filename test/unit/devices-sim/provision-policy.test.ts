@@ -22,7 +22,7 @@ function allowedFor(thingName: string): string[] {
 
 /** A device as the fleet builds it, to read the topic it really publishes on. */
 function simulatedDevice(deviceId: string): SimDevice {
-  const options: DeviceOptions = { url: 'mqtts://127.0.0.1:8883', deviceId, qos: 1, reconnectPeriodMs: 1000, connectTimeoutMs: 1000, maxInflight: 10 };
+  const options: DeviceOptions = { url: 'mqtts://127.0.0.1:8883', deviceId, index: 1, qos: 1, reconnectPeriodMs: 1000, connectTimeoutMs: 1000, maxInflight: 10 };
   const counters: FleetCounters = { sent: 0, acknowledged: 0, errors: 0, skipped: 0, reconnects: 0, connected: 0, inflight: 0 };
   return new SimDevice(options, createEnvironmentProfile(createRandom(1)), counters, { onLatency: () => {}, onFirstConnect: () => {} });
 }

@@ -28,10 +28,11 @@ describe('the run report', () => {
       commit: 'abc1234',
       machine: environment.machine,
       versions: environment.versions,
-      options: { devices: 10, rate: 2, qos: 1, profile: 'environment', payloadBytes: null, durationS: 5, url: 'mqtt://broker:1883' },
+      options: { devices: 10, rate: 2, qos: 1, profile: 'environment', payloadBytes: null, durationS: 5, url: 'mqtt://broker:1883', shards: 1, faults: null },
       rates: { offered: 20, sent: 25, acknowledged: 22.5 },
       counts: { durationS: 4, connected: 10, sent: 100, acknowledged: 90, errors: 1, skipped: 3, reconnects: 2 },
       pubackLatencyMs: { p50: 5, p90: 9, p99: 10, max: 10, count: 10 },
+      faults: { disconnects: null, reconnects: null, vanished: null, inflightAtDisconnect: null, redelivered: null, lost: null },
     });
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
   });
@@ -48,6 +49,23 @@ describe('the run report', () => {
     expect(qos0.counts.acknowledged).toBeNull();
     expect(qos0.pubackLatencyMs).toEqual({ p50: null, p90: null, p99: null, max: null, count: 0 });
     expect(toCsv(qos0).split('\r\n')[1]).toContain(',,,,0');
+  });
+});
+
+describe('the run report of a sharded run with faults', () => {
+  const faults = { disconnects: 10, reconnects: 9, vanished: 1, inflightAtDisconnect: 4, redelivered: 3, lost: 1, specs: ['reconnect-storm@2', 'abrupt-disconnect:1@3'] };
+
+  it('names the shards and faults in its options and says how many in-flight publishes were redelivered or lost', () => {
+    const report = buildRunReport({ ...qos1Summary(), faults }, { ...options, shards: 2 }, times, environment);
+    expect(report.options).toMatchObject({ shards: 2, faults: 'reconnect-storm@2 abrupt-disconnect:1@3' });
+    expect(report.faults).toEqual({ disconnects: 10, reconnects: 9, vanished: 1, inflightAtDisconnect: 4, redelivered: 3, lost: 1 });
+    expect(report.counts).toMatchObject({ sent: 100, acknowledged: 90 });
+  });
+
+  it('keeps the columns of a plain run, so reports of both kinds stack into one table', () => {
+    const plain = buildRunReport(qos1Summary(), options, times, environment);
+    const faulty = buildRunReport({ ...qos1Summary(), faults }, { ...options, shards: 4 }, times, environment);
+    expect(Object.keys(flatten(faulty))).toEqual(Object.keys(flatten(plain)));
   });
 });
 
