@@ -1,9 +1,10 @@
 // The analytics resource definitions (channels, datastores, pipelines, datasets) persisted in
 // the data directory, so a restart comes back with the same resources. Written atomically
 // (temp file + rename) after each change; small, so rewriting it whole is fine.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AnalyticsError } from './errors.js';
+import { diskFullError, freeBytes, isDiskFull } from './disk-full.js';
 import type { ChannelDefinition, DatasetDefinition, DatastoreDefinition, LoggingOptions, PipelineDefinition, ResourceMeta } from './types.js';
 import type { DetectorResourceDefinition } from './anomaly/resource-definition.js';
 
@@ -55,8 +56,15 @@ export class DefinitionsFile {
     const text = JSON.stringify(defs, null, 2);
     const next = this.chain.then(async () => {
       const tmp = join(this.dataDir, `${FILE}.tmp`);
-      await writeFile(tmp, text);
-      await rename(tmp, join(this.dataDir, FILE));
+      try {
+        await writeFile(tmp, text);
+        await rename(tmp, join(this.dataDir, FILE));
+      } catch (e) {
+        // the old file stays whole; a full disk is said as such (ServiceUnavailableException, DiskFull)
+        await rm(tmp, { force: true });
+        if (isDiskFull(e)) throw diskFullError(join(this.dataDir, FILE), await freeBytes(this.dataDir), e);
+        throw e;
+      }
     });
     this.chain = next.catch(() => undefined);
     return next;

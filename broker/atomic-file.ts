@@ -1,9 +1,13 @@
 // Files the broker rewrites whole (stores, compacted journals, keys) are complete or absent after
 // a crash: written to a temporary name beside the file, flushed when asked, then renamed over it;
 // with fsync the folder is flushed too, so the rename itself survives a power loss.
+// Every write is checked to have taken all its bytes: on a filling disk write(2) takes part of a
+// buffer and fails only on the next call, and a short temporary file renamed over a store would
+// lose it. A full disk is DiskFull (the old file stays, the temporary one is removed).
 import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BrokerError } from './errors.js';
+import { diskFullError, isDiskFullErrno } from './disk-space.js';
 
 export interface AtomicWriteOptions {
   /** flush the file and its folder to disk before returning */
@@ -14,7 +18,8 @@ export interface AtomicWriteOptions {
 
 /**
  * Replaces `path` with `content`: one string, or parts (lines) written in chunks of about 1 MB so
- * a large store never becomes one giant string. Failures are InternalFailureException naming the file.
+ * a large store never becomes one giant string. Failures are DiskFull (no space or quota left) or
+ * InternalFailureException, naming the file; either way `path` is unchanged.
  */
 export function writeFileAtomic(path: string, content: string | Iterable<string>, options: AtomicWriteOptions = {}): void {
   const temp = `${path}.${process.pid}.tmp`;
@@ -22,7 +27,7 @@ export function writeFileAtomic(path: string, content: string | Iterable<string>
     const fd = openSync(temp, 'w', options.mode ?? 0o666);
     try {
       if (options.mode !== undefined) fchmodSync(fd, options.mode); // the umask may have narrowed it
-      if (typeof content === 'string') writeSync(fd, content);
+      if (typeof content === 'string') writeAll(fd, content);
       else writeChunked(fd, content);
       if (options.fsync) fsyncSync(fd);
     } finally {
@@ -32,7 +37,18 @@ export function writeFileAtomic(path: string, content: string | Iterable<string>
     if (options.fsync) syncFolder(dirname(path));
   } catch (err) {
     rmSync(temp, { force: true });
+    if (isDiskFullErrno(err)) throw diskFullError('write', path, err);
     throw new BrokerError('InternalFailureException', `cannot write ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** Writes all of `text` (writeSync writes once and may take only part of it). */
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text);
+  for (let off = 0; off < bytes.length; ) {
+    const n = writeSync(fd, bytes, off, bytes.length - off);
+    if (!(n > 0)) throw Object.assign(new Error('no space left on device (the write took no bytes)'), { code: 'ENOSPC' });
+    off += n;
   }
 }
 
@@ -41,11 +57,11 @@ function writeChunked(fd: number, parts: Iterable<string>): void {
   for (const part of parts) {
     chunk += part;
     if (chunk.length > 1 << 20) {
-      writeSync(fd, chunk);
+      writeAll(fd, chunk);
       chunk = '';
     }
   }
-  if (chunk) writeSync(fd, chunk);
+  if (chunk) writeAll(fd, chunk);
 }
 
 /** Flushes a folder's entries (a rename or a new file) to disk. */

@@ -4,10 +4,11 @@
 // the file becomes audit.1.jsonl (replacing the older one) and a new one begins, so at most two
 // files of about `maxBytes` exist. The latest `keep` entries are also held in memory (loaded from
 // the files' tails at open) so GET /api/audit reads no file.
-import { closeSync, fchmodSync, fdatasyncSync, fstatSync, openSync, readSync, renameSync, existsSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, openSync, readSync, renameSync, existsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditEntry } from './contract.js';
 import type { Logger } from './log.js';
+import { appendJsonLine } from './mqtt/json-lines.js';
 
 export type { AuditEntry } from './contract.js';
 
@@ -71,13 +72,13 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
       const entry: AuditEntry = { at: new Date(now()).toISOString(), ...partial };
       recent.push(entry);
       if (recent.length > keep) recent.shift();
-      const line = Buffer.from(JSON.stringify(entry) + '\n');
+      const bytes = Buffer.byteLength(JSON.stringify(entry)) + 1;
       try {
         if (fd === undefined) fd = openFile(path);
-        if (size > 0 && size + line.length > maxBytes) rotate();
-        writeSync(fd, line);
-        if (options.fsync) fdatasyncSync(fd);
-        size += line.length;
+        if (size > 0 && size + bytes > maxBytes) rotate();
+        // whole lines only: a failed append (a full disk writes part of one) is cut back
+        appendJsonLine(fd, path, entry, options.fsync === true);
+        size += bytes;
         counts.entries++;
       } catch (err) {
         counts.writeErrors++;

@@ -8,6 +8,7 @@ export const BROKER_ERRORS = {
   PayloadTooLarge: { statusCode: 413, description: 'An MQTT PUBLISH payload is larger than server.maxPayloadBytes (128 KB by default); the connection is closed without PUBACK, as AWS IoT does.' },
   ReservedTopic: { statusCode: 403, description: 'A client published to a reserved topic ($SYS/..., a lifecycle event topic $aws/events/..., or a shadow response topic such as $aws/things/<thing>/shadow/update/accepted).' },
   IngestFailed: { statusCode: 503, description: 'A rule action could not durably accept the message (e.g. the channel archive write failed); the message is not acknowledged and the client is disconnected so it redelivers.' },
+  DiskFull: { statusCode: 503, description: 'The disk holding the data directory is full (ENOSPC, or EDQUOT for a quota): a channel archive, a journal (retained messages, MQTT sessions) or a store could not be written; nothing was acknowledged or changed, the message names the path and the free bytes, and writes resume by themselves once space is freed.' },
   NotFound: { statusCode: 404, description: 'No route or resource with that name.' },
   DatasetContentUrlInvalid: { statusCode: 403, description: 'A dataset content URL (/api/dataset-content/...) has expired (URLs live 2 hours), lacks its expires/signature parameters or was altered; call GetDatasetContent again for a fresh dataURI.' },
   InvalidRequestException: { statusCode: 400, description: 'The HTTP request is malformed (bad JSON, wrong types).' },

@@ -46,13 +46,13 @@ export function metricSources({ ingest, mqtt, rules, analytics, live, http, auth
     { name: 'iotcore_mqtt_connected_clients', help: 'MQTT clients connected now', read: () => [{ value: mqtt.connectedClients() }] },
     {
       name: 'iotcore_mqtt_sessions_total',
-      help: 'QoS 1 messages kept for clean=false sessions (journaled, survive a restart): queued, acknowledged, dropped (beyond 1000 per client), compactions',
+      help: 'QoS 1 messages kept for clean=false sessions (journaled, survive a restart): queued, acknowledged, dropped (beyond 1000 per client), compactions, diskFull (session changes refused: the disk was full)',
       labelNames: ['counter'],
       read: () => Object.entries(mqtt.sessionCounters).map(([counter, value]) => ({ labels: { counter }, value })),
     },
     {
       name: 'iotcore_mqtt_retained_total',
-      help: 'retained messages: stored, deleted, refused, expired at start-up, compactions',
+      help: 'retained messages: stored, deleted, refused, expired at start-up, compactions, diskFull (refused: the disk was full)',
       labelNames: ['counter'],
       read: () => Object.entries(mqtt.retainedCounters).map(([counter, value]) => ({ labels: { counter }, value })),
     },
@@ -64,7 +64,7 @@ export function metricSources({ ingest, mqtt, rules, analytics, live, http, auth
     },
     {
       name: 'iotcore_ingest_total',
-      help: 'device publishes by outcome: received, receivedBytes, unmatched (no rule), oversized, reserved, failed (not acknowledged)',
+      help: 'device publishes by outcome: received, receivedBytes, unmatched (no rule), oversized, reserved, failed (not acknowledged), diskFull (of failed: a channel archive\'s disk was full)',
       labelNames: ['counter'],
       read: () => Object.entries(ingest.counters).map(([counter, value]) => ({ labels: { counter }, value })),
     },
@@ -79,7 +79,7 @@ export function metricSources({ ingest, mqtt, rules, analytics, live, http, auth
     },
     {
       name: 'iotcore_analytics',
-      help: 'channel, pipeline, activity and datastore counters (messages, drops, backlog, rows written, ...)',
+      help: 'channel, pipeline, activity and datastore counters (messages, drops, backlog, rows written, diskFull and diskFullRefusals of channels, diskFullRetries of datastores, ...)',
       labelNames: ['path', 'counter'],
       read: () => flatten(analytics.counters()),
     },

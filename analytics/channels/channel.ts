@@ -3,18 +3,22 @@
 // (backpressure, then rejection), channel-unique sequence numbers that survive restarts, a
 // read-back iterator by time range and day-based retention. A resent delivery whose key is in the
 // redelivery index is acknowledged without being archived twice (redelivery.ts).
+// A full disk: a failed write is cut back to its last whole member (append-member.ts), refused
+// with a DiskFull message, and later appends are refused at once until statfs sees room again
+// (../disk-full.ts); nothing is acknowledged that is not whole on disk.
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { gzip as gzipCb } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { ArchivedMessage, ChannelDefinition, IncomingChannelMessage, RetentionPeriod } from '../types.js';
 import { AnalyticsError } from '../errors.js';
+import { DiskSpaceLatch, isDiskFull, type DiskSpaceOptions } from '../disk-full.js';
 import { checkResourceName } from '../names.js';
 import { DAY_MS, channelDir, dayPartition, parseDayPartition, parseSegmentName, segmentName } from './layout.js';
 import { encodeRecord } from './records.js';
 import { readSegment } from './segment.js';
 import { RedeliveryIndex, type RedeliveryOptions } from './redelivery.js';
+import { AppendFailed, appendMember, type AppendTarget } from './append-member.js';
 
 const gzip = promisify(gzipCb);
 
@@ -37,8 +41,17 @@ export interface ChannelOptions {
   retentionCheckMs?: number;
   /** the redelivery window: delivery keys remembered (defaults 100 000 keys / 1 h) */
   redelivery?: RedeliveryOptions;
+  /** when a full disk is looked at again, and how much room counts as room (../disk-full.ts) */
+  diskSpace?: DiskSpaceOptions;
+  /** opens a segment file for appending (default: the file system), for tests */
+  openFile?: (path: string) => Promise<SegmentFile>;
   /** clock, for tests */
   now?: () => number;
+}
+
+/** What the channel needs of an open segment file (a FileHandle opened with 'a'). */
+export interface SegmentFile extends AppendTarget {
+  close(): Promise<void>;
 }
 
 export interface ChannelCounters {
@@ -64,6 +77,12 @@ export interface ChannelCounters {
   /** delivery keys in the redelivery window, and keys that left it (count or age bound) */
   redeliveryKeys: number;
   redeliveryKeysEvicted: number;
+  /** 1 while the disk is known to be full (appends are refused without a write), else 0 */
+  diskFull: number;
+  /** messages refused because the disk was full (by a failed write or while it was known full) */
+  diskFullRefusals: number;
+  /** failed writes whose partial bytes were cut off again, leaving the segment whole */
+  writesRolledBack: number;
 }
 
 export type ArchivedListener = (messages: ArchivedMessage[]) => void;
@@ -83,7 +102,7 @@ interface Waiter {
 }
 
 interface OpenSegment {
-  fh: FileHandle;
+  fh: SegmentFile;
   day: string;
   size: number;
   openedAt: number;
@@ -98,7 +117,8 @@ export class Channel {
   readonly name: string;
   private retention: RetentionPeriod | undefined;
   private readonly dir: string;
-  private readonly opts: Required<Omit<ChannelOptions, 'now' | 'redelivery'>> & { now: () => number };
+  private readonly opts: Required<Omit<ChannelOptions, 'now' | 'redelivery' | 'diskSpace'>> & { now: () => number };
+  private readonly disk: DiskSpaceLatch;
   private readonly redelivery: RedeliveryIndex;
   private lastSeq: number;
   private batch: PendingAppend[] = [];
@@ -133,8 +153,10 @@ export class Channel {
       maxSegmentBytes: opts.maxSegmentBytes ?? 64 * 1024 * 1024,
       maxSegmentAgeMs: opts.maxSegmentAgeMs ?? 5 * 60_000,
       retentionCheckMs: opts.retentionCheckMs ?? 3_600_000,
+      openFile: opts.openFile ?? ((path) => open(path, 'a')),
       now: opts.now ?? Date.now,
     };
+    this.disk = new DiskSpaceLatch(dir, opts.diskSpace);
     this.c = {
       messages: 0,
       bytes: 0,
@@ -151,6 +173,9 @@ export class Channel {
       duplicatesDropped: 0,
       redeliveryKeys: 0,
       redeliveryKeysEvicted: 0,
+      diskFull: 0,
+      diskFullRefusals: 0,
+      writesRolledBack: 0,
     };
     this.redelivery = redelivery;
   }
@@ -231,6 +256,11 @@ export class Channel {
 
   /** Admits now or waits for room; the keys of keyed messages are claimed until the write settles. */
   private enqueue(msgs: IncomingChannelMessage[], bytes: number, keyed: boolean): Promise<ArchivedMessage[]> {
+    // the only cost a healthy disk pays: one boolean per append
+    if (this.disk.full) {
+      this.c.diskFullRefusals += msgs.length;
+      return Promise.reject(this.disk.refusal());
+    }
     const write = this.admitOrWait(msgs, bytes);
     if (keyed) this.claimKeys(msgs, write);
     return write;
@@ -321,6 +351,8 @@ export class Channel {
         bytes += p.bytes;
       }
       try {
+        // admitted before the disk filled up (waiters, the batch behind a failed write): no write
+        if (this.disk.full) throw this.disk.refusal();
         await this.writeBatch(batch);
         this.c.messages += count;
         this.c.bytes += bytes;
@@ -331,8 +363,19 @@ export class Channel {
         for (const p of batch) this.notify(p.messages);
         for (const p of batch) p.resolve(p.messages);
       } catch (e) {
-        this.c.writeErrors++;
-        const err = new AnalyticsError('InternalFailureException', `channel "${this.name}": archive write failed: ${(e as Error).message}`, { cause: e });
+        let err: AnalyticsError;
+        if (e instanceof AnalyticsError) {
+          err = e; // refused, nothing written
+          this.c.diskFullRefusals += count;
+        } else {
+          this.c.writeErrors++;
+          if (isDiskFull(e)) {
+            this.c.diskFullRefusals += count;
+            err = await this.disk.trip(this.dir, e);
+          } else {
+            err = new AnalyticsError('InternalFailureException', `channel "${this.name}": archive write failed: ${(e as Error).message}`, { cause: e });
+          }
+        }
         for (const p of batch) p.reject(err);
       }
       this.c.pendingMessages -= count;
@@ -367,15 +410,18 @@ export class Channel {
     const member = await gzip(Buffer.from(text, 'utf8'));
     const seg = await this.segmentFor(member.length, batch[0].messages[0].seq);
     try {
-      await seg.fh.write(member);
-      if (this.opts.fsync) await seg.fh.datasync();
-      seg.size += member.length;
-      this.c.archivedBytes += member.length;
+      await appendMember(seg.fh, member, seg.size, this.opts.fsync);
     } catch (e) {
-      // The segment may now end in a torn member: never append to it again.
-      await this.closeSegment().catch(() => undefined);
-      throw e;
+      if (e instanceof AppendFailed && e.clean) {
+        this.c.writesRolledBack++; // the segment ends at its last whole member: keep appending to it
+      } else {
+        // it may end in a torn member (the cut failed): never append to it again
+        await this.closeSegment().catch(() => undefined);
+      }
+      throw e instanceof AppendFailed ? e.cause : e;
     }
+    seg.size += member.length;
+    this.c.archivedBytes += member.length;
   }
 
   /** The segment to write to: a new one per UTC day, past the size/age limits, and after restart. */
@@ -387,7 +433,7 @@ export class Channel {
     if (s) await this.closeSegment();
     const dayDir = join(this.dir, day);
     await mkdir(dayDir, { recursive: true });
-    const fh = await open(join(dayDir, segmentName(firstSeq, now)), 'a');
+    const fh = await this.opts.openFile(join(dayDir, segmentName(firstSeq, now)));
     this.segment = { fh, day, size: 0, openedAt: now };
     return this.segment;
   }
@@ -535,7 +581,7 @@ export class Channel {
   }
 
   counters(): ChannelCounters {
-    return { ...this.c, redeliveryKeys: this.redelivery.size, redeliveryKeysEvicted: this.redelivery.evicted };
+    return { ...this.c, redeliveryKeys: this.redelivery.size, redeliveryKeysEvicted: this.redelivery.evicted, diskFull: this.disk.full ? 1 : 0 };
   }
 
   /** Writes what is pending, closes the segment; later appends fail with ServiceUnavailable. */
@@ -545,6 +591,7 @@ export class Channel {
     for (const w of this.waiters.splice(0)) w.reject(closedError(this.name));
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     await this.flush();
+    this.disk.clear(); // stops its probe; the files below are tried whatever it said
     await this.closeSegment();
     await writeSeqFile(this.dir, this.lastSeq);
     await this.saveProcessed();
@@ -648,6 +695,11 @@ async function readJsonNumber(file: string, key: string): Promise<number | undef
 
 async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   const tmp = `${file}.tmp`;
-  await writeFile(tmp, JSON.stringify(value));
+  try {
+    await writeFile(tmp, JSON.stringify(value));
+  } catch (e) {
+    await rm(tmp, { force: true }); // a full disk: give back what the partial file took
+    throw e;
+  }
   await rename(tmp, file);
 }

@@ -7,9 +7,17 @@
 // waits (backpressure, FIFO so per-device order is kept). A batch that fails to commit rejects the
 // append promises that carried it with a coded error and is counted in `rowsFailed` — the rows are
 // still in the channel archive, so the caller can replay them.
+//
+// A full disk is the exception: DuckDB rolls back a commit whose WAL write failed, so the batch is
+// kept and tried again (100 ms, doubling to 2 s) until it commits, for at most `diskFullRetryMs`
+// or until close. Nothing behind it overtakes it (order), and the rows it holds keep counting
+// against `maxPendingRows`, so the pipeline and, through it, the producers wait (backpressure).
+// Its appends settle only when it commits, so the pipeline's processed watermark does not move
+// past rows that are not in the datastore yet.
 
 import type { PipelineMessage } from '../types.js';
 import { AnalyticsError } from '../errors.js';
+import { isDiskFull } from '../disk-full.js';
 import type { SourceOffset, TableSink } from './duckdb.js';
 import type { Column, TableSchema } from './schema.js';
 import { convertForColumn, DT_COLUMN, MISMATCH } from './schema.js';
@@ -21,6 +29,8 @@ export interface WriterOptions {
   flushDelayMs?: number;
   /** rows held before `append` waits */
   maxPendingRows?: number;
+  /** how long a batch refused for a full disk is tried again before it fails (default 5 min) */
+  diskFullRetryMs?: number;
 }
 
 export type CommitListener = (rows: PipelineMessage[], committedAt: number) => void;
@@ -54,12 +64,18 @@ interface Entry {
   reject: (e: Error) => void;
 }
 
-const DEFAULTS = { batchRows: 5000, flushDelayMs: 50, maxPendingRows: 50_000 };
+const DEFAULTS = { batchRows: 5000, flushDelayMs: 50, maxPendingRows: 50_000, diskFullRetryMs: 300_000 };
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 2000;
+/** DuckDB's state after a failed checkpoint: every later statement fails until the database is reopened */
+const INVALIDATED = /database has been invalidated|FATAL Error/i;
 
 export class BatchingWriter implements DatastoreWriter {
   private readonly batchRows: number;
   private readonly flushDelayMs: number;
   private readonly maxPendingRows: number;
+  private readonly diskFullRetryMs: number;
+  private wakeRetry: (() => void) | null = null;
 
   private readonly queue: Entry[] = [];
   private readonly inflight = new Set<Entry>();
@@ -85,6 +101,9 @@ export class BatchingWriter implements DatastoreWriter {
     listenerErrors: 0,
     lastBatchMs: 0,
     lastCommitAt: 0,
+    /** attempts refused because the disk was full, and the rows of the batch held for the next one */
+    diskFullRetries: 0,
+    diskFullHeldRows: 0,
   };
 
   constructor(
@@ -96,6 +115,7 @@ export class BatchingWriter implements DatastoreWriter {
     this.batchRows = Math.max(1, opts.batchRows ?? DEFAULTS.batchRows);
     this.flushDelayMs = Math.max(0, opts.flushDelayMs ?? DEFAULTS.flushDelayMs);
     this.maxPendingRows = Math.max(this.batchRows, opts.maxPendingRows ?? DEFAULTS.maxPendingRows);
+    this.diskFullRetryMs = Math.max(0, opts.diskFullRetryMs ?? DEFAULTS.diskFullRetryMs);
   }
 
   async append(rows: PipelineMessage[], ingestedAt: number, source?: SourceOffset): Promise<void> {
@@ -139,6 +159,7 @@ export class BatchingWriter implements DatastoreWriter {
   /** Refuse new appends, write everything accepted (waiting appends included), then stop. */
   async close(): Promise<void> {
     this.closing = true;
+    this.wakeRetry?.(); // a batch held for a full disk gets its last attempt now
     while (this.queue.length > 0 || this.inflight.size > 0 || this.waiters.length > 0) {
       await this.flush();
       // admitted waiters enqueue on a later microtask; give them the chance before looking again
@@ -202,9 +223,42 @@ export class BatchingWriter implements DatastoreWriter {
   // ---------- one batch ----------
 
   private async writeBatch(batch: Entry[]): Promise<void> {
-    const started = Date.now();
     let rowCount = 0;
     for (const e of batch) rowCount += e.rows.length;
+    let failedSince = 0;
+    for (let delay = RETRY_FIRST_MS; ; delay = Math.min(2 * delay, RETRY_MAX_MS)) {
+      const counted = { typeMismatches: this.stats.typeMismatches, droppedAttributes: this.stats.droppedAttributes };
+      const err = await this.tryBatch(batch, rowCount);
+      if (err === undefined) break;
+      const now = Date.now();
+      failedSince ||= now;
+      if (this.closing || !isDiskFull(err) || INVALIDATED.test(err.message) || now - failedSince >= this.diskFullRetryMs) {
+        this.stats.diskFullHeldRows = 0;
+        this.stats.rowsFailed += rowCount;
+        this.stats.flushErrors++;
+        this.settle(batch, rowCount);
+        for (const e of batch) e.reject(err);
+        return;
+      }
+      // the next attempt converts the rows again: count what it finds once
+      Object.assign(this.stats, counted);
+      this.stats.diskFullRetries++;
+      this.stats.diskFullHeldRows = rowCount;
+      await new Promise<void>((resume) => {
+        const timer = setTimeout(resume, delay);
+        this.wakeRetry = () => {
+          clearTimeout(timer);
+          resume();
+        };
+      });
+      this.wakeRetry = null;
+    }
+    this.stats.diskFullHeldRows = 0;
+  }
+
+  /** One attempt: commits the batch and settles it (undefined), or returns the coded error. */
+  private async tryBatch(batch: Entry[], rowCount: number): Promise<AnalyticsError | undefined> {
+    const started = Date.now();
     try {
       const additions = this.schema.plan(batch.flatMap((e) => e.rows));
       if (additions.length > 0) {
@@ -232,15 +286,11 @@ export class BatchingWriter implements DatastoreWriter {
       this.settle(batch, rowCount);
       for (const e of batch) e.resolve();
       if (wantStored && stored.length > 0) this.emit(stored, committedAt);
+      return undefined;
     } catch (err) {
-      this.stats.rowsFailed += rowCount;
-      this.stats.flushErrors++;
-      this.settle(batch, rowCount);
-      const coded =
-        err instanceof AnalyticsError
-          ? err
-          : new AnalyticsError('InternalFailureException', `writing ${rowCount} rows to datastore ${this.datastoreName} failed: ${String(err)}`, { cause: err });
-      for (const e of batch) e.reject(coded);
+      return err instanceof AnalyticsError
+        ? err
+        : new AnalyticsError('InternalFailureException', `writing ${rowCount} rows to datastore ${this.datastoreName} failed: ${String(err)}`, { cause: err });
     }
   }
 

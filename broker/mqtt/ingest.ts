@@ -9,12 +9,17 @@
 //
 // Backpressure comes for free: aedes reads the next chunk from a client's socket only when every
 // packet of the current chunk has finished, so a slow archive slows the publisher, not memory.
+//
+// A full disk: the channel refuses at once (analytics/disk-full.ts) and the refusal is logged and
+// counted here as DiskFull rather than IngestFailed; the client is disconnected the same way and
+// redelivers once the channel takes writes again, which needs no restart.
 import type { RuleMessage } from '../../rules/index.js';
 import { BrokerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { LIFECYCLE_PREFIX } from './lifecycle.js';
 import { noteDelivery } from './redelivery.js';
 import { isAlertTopic } from '../alert-topic.js';
+import { isDiskFullMessage } from '../disk-space.js';
 
 export interface IngestCounters {
   received: number;
@@ -23,6 +28,8 @@ export interface IngestCounters {
   oversized: number;
   reserved: number;
   failed: number;
+  /** of `failed`: refused because the disk under a channel archive was full */
+  diskFull: number;
 }
 
 export interface RuleHandler {
@@ -55,7 +62,7 @@ export interface Ingest {
 }
 
 export function createIngest(rules: RuleHandler, maxPayloadBytes: number, log: Logger, shadows?: ShadowRequests): Ingest {
-  const counters: IngestCounters = { received: 0, receivedBytes: 0, unmatched: 0, oversized: 0, reserved: 0, failed: 0 };
+  const counters: IngestCounters = { received: 0, receivedBytes: 0, unmatched: 0, oversized: 0, reserved: 0, failed: 0, diskFull: 0 };
 
   function run(msg: RuleMessage): Promise<void> | undefined {
     const pending = rules.handle(msg);
@@ -65,8 +72,14 @@ export function createIngest(rules: RuleHandler, maxPayloadBytes: number, log: L
     }
     return pending.catch((err: unknown) => {
       counters.failed++;
+      const reason = (err as Error)?.message ?? String(err);
+      if (isDiskFullMessage(reason)) {
+        counters.diskFull++;
+        log.warn({ code: 'DiskFull', topic: msg.topic, clientId: msg.clientId, err: reason }, 'message not acknowledged: the disk is full');
+        throw new BrokerError('DiskFull', `message on ${msg.topic} could not be accepted: ${reason}`);
+      }
       log.warn({ code: 'IngestFailed', topic: msg.topic, clientId: msg.clientId, err: String(err) }, 'message not acknowledged');
-      throw new BrokerError('IngestFailed', `message on ${msg.topic} could not be accepted: ${(err as Error).message ?? err}`);
+      throw new BrokerError('IngestFailed', `message on ${msg.topic} could not be accepted: ${reason}`);
     });
   }
 

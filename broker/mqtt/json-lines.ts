@@ -1,8 +1,11 @@
 // JSON-lines journals of the broker's MQTT state (retained messages, persistent sessions): one
 // JSON document per line, appended as things change and rewritten compactly now and then. A crash
 // in the middle of an append leaves a torn last line, which was never acknowledged and is dropped.
-import { existsSync, fsyncSync, readFileSync, writeSync } from 'node:fs';
+// A failed append (a full disk can write part of a line) is cut back to the last whole line: a
+// torn line followed by more lines would be a damaged file that refuses start-up.
+import { existsSync, fstatSync, fsyncSync, ftruncateSync, readFileSync, writeSync } from 'node:fs';
 import { BrokerError, type BrokerErrorCode } from '../errors.js';
+import { diskFullError, isDiskFullErrno } from '../disk-space.js';
 
 /** A journal is compacted once it holds this many lines and twice as many as it has live records. */
 export const COMPACT_MIN_LINES = 10_000;
@@ -37,12 +40,61 @@ export function readJsonLines<T>(path: string, problem: (line: unknown) => strin
   return { lines, droppedTornTail };
 }
 
-/** Appends one line (fsync'd when asked); a failure is InternalFailureException naming the file. */
+/**
+ * Journals whose cut-back failed: the file (known by device and inode: a compaction replaces it)
+ * must be cut to `size` before anything is appended to it again, so the torn bytes stay
+ * a torn last line. Almost always empty: the healthy path only looks at its size.
+ */
+const uncut = new Map<string, { dev: number; ino: number; size: number }>();
+
+/**
+ * Appends one line (fsync'd when asked). Returns only once the whole line is written; otherwise
+ * the file is cut back to where the line began and the error is DiskFull (no space, no quota)
+ * or InternalFailureException, naming the file.
+ */
 export function appendJsonLine(fd: number, path: string, line: unknown, fsync: boolean): void {
+  if (uncut.size > 0) cutPending(fd, path);
+  const bytes = Buffer.from(JSON.stringify(line) + '\n');
+  let written = 0;
   try {
-    writeSync(fd, JSON.stringify(line) + '\n');
+    // writeSync does not loop, and a filling disk takes part of a buffer before it fails
+    while (written < bytes.length) {
+      const n = writeSync(fd, bytes, written, bytes.length - written);
+      if (!(n > 0)) throw Object.assign(new Error('no space left on device (the write took no bytes)'), { code: 'ENOSPC' });
+      written += n;
+    }
     if (fsync) fsyncSync(fd);
   } catch (err) {
-    throw new BrokerError('InternalFailureException', `cannot append to ${path}: ${(err as Error).message}`);
+    if (written > 0) cutBack(fd, path, written);
+    throw appendError(path, err);
   }
+}
+
+/** Removes the last `written` bytes (the failed line's; the journal is appended to by this process only). */
+function cutBack(fd: number, path: string, written: number): void {
+  let st: { dev: number; ino: number; size: number } | undefined;
+  try {
+    st = fstatSync(fd);
+    ftruncateSync(fd, st.size - written);
+  } catch {
+    if (st) uncut.set(path, { dev: st.dev, ino: st.ino, size: st.size - written });
+  }
+}
+
+function cutPending(fd: number, path: string): void {
+  const pending = uncut.get(path);
+  if (!pending) return;
+  try {
+    const st = fstatSync(fd);
+    // another file now (compacted: rewritten whole, without the torn bytes): nothing to cut
+    if (st.dev === pending.dev && st.ino === pending.ino) ftruncateSync(fd, pending.size);
+    uncut.delete(path);
+  } catch (err) {
+    throw appendError(path, err);
+  }
+}
+
+function appendError(path: string, err: unknown): BrokerError {
+  if (isDiskFullErrno(err)) return diskFullError('append to', path, err);
+  return new BrokerError('InternalFailureException', `cannot append to ${path}: ${(err as Error).message}`);
 }

@@ -42,6 +42,8 @@ export interface RetainedCounters {
   /** messages dropped at start-up for being older than the retention */
   expired: number;
   compactions: number;
+  /** retained publishes refused because the disk was full (DiskFull: not journaled, not acknowledged) */
+  diskFull: number;
 }
 
 export interface RetainedStore extends RetainedReader {
@@ -69,7 +71,7 @@ export function openRetainedStore(dataDir: string, options: RetainedStoreOptions
   const path = join(dataDir, RETAINED_FILE);
   const now = options.now ?? Date.now;
   const maxMessages = options.maxMessages ?? MAX_RETAINED_MESSAGES;
-  const counters: RetainedCounters = { stored: 0, deleted: 0, refused: 0, expired: 0, compactions: 0 };
+  const counters: RetainedCounters = { stored: 0, deleted: 0, refused: 0, expired: 0, compactions: 0, diskFull: 0 };
   const index = createRetainedIndex();
 
   const read = readJournal(path);
@@ -119,10 +121,16 @@ export function openRetainedStore(dataDir: string, options: RetainedStoreOptions
       store.admit(topic, payload);
       if (payload.length === 0 && index.get(topic) === undefined) return undefined; // nothing to delete, nothing to write
       if (fd === undefined) throw new BrokerError('ServiceUnavailableException', 'the retained message store is closed');
-      if (lines >= COMPACT_MIN_LINES && lines > 2 * index.size) compact();
       const message: RetainedMessage = { topic, payload, qos, lastModifiedTime: now() };
       const line: RetainedLine = { topic, payload: payload.toString('base64'), qos, lastModifiedTime: message.lastModifiedTime };
-      appendJsonLine(fd, path, line, options.fsync);
+      try {
+        if (lines >= COMPACT_MIN_LINES && lines > 2 * index.size) compact();
+        appendJsonLine(fd!, path, line, options.fsync);
+      } catch (err) {
+        // a full disk: the journal is left whole (json-lines.ts) and memory unchanged
+        if ((err as BrokerError).code === 'DiskFull') counters.diskFull++;
+        throw err;
+      }
       lines++;
       if (payload.length === 0) {
         index.delete(topic);

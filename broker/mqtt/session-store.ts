@@ -39,6 +39,8 @@ export interface SessionCounters {
   /** oldest messages dropped from a full queue (at run time and on replay) */
   dropped: number;
   compactions: number;
+  /** session changes refused because the disk was full (DiskFull: not journaled, not applied) */
+  diskFull: number;
 }
 
 /** A message queued for one client; aedes sets messageId when it sends it (outgoingUpdate). */
@@ -94,7 +96,7 @@ export interface SessionStore {
 export function openSessionStore(dataDir: string, options: SessionStoreOptions): SessionStore {
   const path = join(dataDir, SESSIONS_FILE);
   const maxQueued = options.maxQueuedPerClient ?? MAX_QUEUED_PER_CLIENT;
-  const counters: SessionCounters = { queued: 0, acknowledged: 0, dropped: 0, compactions: 0 };
+  const counters: SessionCounters = { queued: 0, acknowledged: 0, dropped: 0, compactions: 0, diskFull: 0 };
   const subscriptions = new Map<string, Map<string, number>>();
   const queues = new Map<string, QueuedPacket[]>();
   let queuedTotal = 0;
@@ -169,6 +171,17 @@ export function openSessionStore(dataDir: string, options: SessionStoreOptions):
 
   /** journals a change (on disk first, so what is acknowledged after it survives), then applies it */
   function record(line: SessionLine, payload?: Buffer): void {
+    try {
+      journal(line);
+    } catch (err) {
+      // a full disk: the journal is left whole (json-lines.ts) and the state unchanged
+      if ((err as BrokerError).code === 'DiskFull') counters.diskFull++;
+      throw err;
+    }
+    apply(line, payload);
+  }
+
+  function journal(line: SessionLine): void {
     if (fd === undefined) throw new BrokerError('ServiceUnavailableException', 'the MQTT session store is closed');
     if (lines >= COMPACT_MIN_LINES && lines > 2 * liveLines()) {
       closeSync(fd);
@@ -183,7 +196,6 @@ export function openSessionStore(dataDir: string, options: SessionStoreOptions):
     }
     appendJsonLine(fd, path, line, options.fsync);
     lines++;
-    apply(line, payload);
   }
 
   function enqueue(clientId: string, packet: QueuedPacket): void {

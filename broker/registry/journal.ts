@@ -8,9 +8,10 @@
 // COMPACT_MIN_LINES lines and twice as many lines as live records.
 // A torn last line (a crash in the middle of an append) was never acknowledged: it is dropped.
 // An unreadable line before it is a damaged file: start-up is refused (RegistryFileInvalid).
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { BrokerError } from '../errors.js';
 import { syncFolder, writeFileAtomic } from '../atomic-file.js';
+import { appendJsonLine } from '../mqtt/json-lines.js';
 import type { Change } from './state.js';
 
 export const REGISTRY_FILE = 'registry.jsonl';
@@ -94,12 +95,8 @@ export function openJournal(path: string, options: { fsync: boolean; lines: numb
         lines = records.length;
         compactions++;
       }
-      try {
-        writeSync(fd, JSON.stringify(changes) + '\n');
-        if (options.fsync) fsyncSync(fd);
-      } catch (err) {
-        throw new BrokerError('InternalFailureException', `cannot append to ${path}: ${(err as Error).message}`);
-      }
+      // a failed append is cut back to the last whole line (a full disk writes part of one): DiskFull
+      appendJsonLine(fd, path, changes, options.fsync);
       lines++;
     },
     close() {

@@ -1,0 +1,39 @@
+// A full disk (ENOSPC, or EDQUOT for a quota) under the broker's own files (journals, stores) and,
+// through the rules, under a channel archive: one coded error, `DiskFull` (503), naming the path
+// and the bytes left, instead of an InternalFailureException that says nothing an operator can act on.
+import { statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { BrokerError } from './errors.js';
+
+/** The analytics side answers ServiceUnavailableException with a message that begins so
+ * (analytics/disk-full.ts); the rules carry only the message text as far as the ingest seam. */
+const ANALYTICS_DISK_FULL = /\bDiskFull: /;
+
+export function isDiskFullErrno(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** A rule action's failure that was a channel refusing for a full disk. */
+export function isDiskFullMessage(message: string): boolean {
+  return ANALYTICS_DISK_FULL.test(message);
+}
+
+/** Bytes left on the file system holding `path` (its folder when the file is not there). */
+export function freeBytesSync(path: string): number | undefined {
+  for (const p of [path, dirname(path)]) {
+    try {
+      const s = statfsSync(p);
+      return s.bavail * s.bsize;
+    } catch {
+      // try the folder
+    }
+  }
+  return undefined;
+}
+
+export function diskFullError(action: string, path: string, err: unknown): BrokerError {
+  const free = freeBytesSync(path);
+  const room = free === undefined ? 'free space unknown' : `${free} bytes free`;
+  return new BrokerError('DiskFull', `cannot ${action} ${path}: the disk is full (${room}; ${(err as Error).message}); nothing was changed`);
+}
