@@ -6,6 +6,7 @@ import { createRulesEngine, type RuleLookups, type RulesEngine } from '../rules/
 import { openAnalytics, type Analytics } from '../analytics/index.js';
 import { loadConfig, type Config, type ConfigInputs, type ServerSettings } from './config.js';
 import { BrokerError, isCodedError } from './errors.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { createLogger, type LogLevel, type Logger } from './log.js';
 import { createIngest } from './mqtt/ingest.js';
 import { startMqtt, type MqttServer } from './mqtt/server.js';
@@ -111,7 +112,16 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const settings = config.server;
   const log = options.logger ?? createLogger(settings.logLevel);
   mkdirSync(settings.dataDir, { recursive: true });
-  const adminKey = loadAdminKey(settings.dataDir, options.env ?? {});
+  // before anything in the data directory is opened: a second server on it is refused here
+  // (DataDirLocked, README "The data directory"); released last, once every store has closed
+  const dataDirLock = lockDataDir(settings.dataDir);
+  let adminKey: ReturnType<typeof loadAdminKey>;
+  try {
+    adminKey = loadAdminKey(settings.dataDir, options.env ?? {});
+  } catch (err) {
+    dataDirLock.release();
+    throw err;
+  }
   // where the key is, never the secret
   if (adminKey.source === 'created') log.info({ credentialsFile: adminKey.path, accessKeyId: adminKey.credentials.accessKeyId }, 'created the admin access key for the AWS-compatible APIs (SigV4); read it from the credentials file');
   if (adminKey.looseFileMode) log.warn({ credentialsFile: adminKey.path }, 'the admin credentials file is readable by other users; chmod 600 it');
@@ -119,7 +129,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     secretFor: (id) => (id === adminKey.credentials.accessKeyId ? adminKey.credentials.secretAccessKey : undefined),
   });
 
-  const cleanup: (() => Promise<void> | void)[] = [];
+  const cleanup: (() => Promise<void> | void)[] = [() => dataDirLock.release()]; // steps are unshifted: this runs last
   let ready = false;
   try {
     // operators and their sessions (README "Operators and sign-in"): a removed operator or a new
