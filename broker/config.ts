@@ -23,6 +23,10 @@ export interface ServerSettings {
   logLevel: LogLevel;
   /** largest accepted MQTT PUBLISH payload, bytes (AWS IoT: 128 KB) */
   maxPayloadBytes: number;
+  /** longest topic (and topic filter) a device may use, UTF-8 bytes (AWS IoT: 256) */
+  maxTopicBytes: number;
+  /** most slashes in a topic or topic filter (AWS IoT: 7) */
+  maxTopicSlashes: number;
   /** fsync the channel archive before acknowledging (survives power loss, not only crashes) */
   fsync: boolean;
   /** region named in the ARNs the AWS-compatible APIs return (arn:aws:iot:<region>:...) */
@@ -68,6 +72,8 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   dataDir: './data',
   logLevel: 'info',
   maxPayloadBytes: 128 * 1024,
+  maxTopicBytes: 256,
+  maxTopicSlashes: 7,
   fsync: false,
   region: 'us-east-1',
   accountId: '000000000000',
@@ -89,6 +95,9 @@ const settingsSchema = z.strictObject({
   dataDir: z.string().min(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   maxPayloadBytes: z.number().int().min(1).max(128 * 1024 * 1024),
+  // MQTT's own bound is 65,535 bytes [MQTT-1.5.3]
+  maxTopicBytes: z.number().int().min(1).max(65_535),
+  maxTopicSlashes: z.number().int().min(0).max(65_535),
   fsync: z.boolean(),
   region: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be a region name such as us-east-1').max(64),
   accountId: z.string().regex(/^\d{12}$/, 'must be 12 digits'),
@@ -128,6 +137,8 @@ export const ENV_VARS: Record<string, keyof ServerSettings> = {
   IOT_DATA_DIR: 'dataDir',
   IOT_LOG_LEVEL: 'logLevel',
   IOT_MAX_PAYLOAD_BYTES: 'maxPayloadBytes',
+  IOT_MAX_TOPIC_BYTES: 'maxTopicBytes',
+  IOT_MAX_TOPIC_SLASHES: 'maxTopicSlashes',
   IOT_FSYNC: 'fsync',
   IOT_REGION: 'region',
   IOT_ACCOUNT_ID: 'accountId',

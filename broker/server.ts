@@ -210,7 +210,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const ingest = createIngest(rules, settings.maxPayloadBytes, log, shadows);
     // who connected, when, and how much each client publishes (GET /api/fleet); bounded
     const fleetActivity = createFleetActivity({ maxClients: 100_000 });
-    mqtt = await startMqtt({ host: settings.host, port: settings.mqttPort, dataDir: settings.dataDir, fsync: settings.fsync, maxPayloadBytes: settings.maxPayloadBytes, ingest, log, auth, activity: fleetActivity, tls: { port: settings.mqttsPort, keyPem: serverTls.keyPem, certificatePem: serverTls.certificatePem } });
+    const topicLimits = { maxBytes: settings.maxTopicBytes, maxSlashes: settings.maxTopicSlashes };
+    mqtt = await startMqtt({ host: settings.host, port: settings.mqttPort, dataDir: settings.dataDir, fsync: settings.fsync, maxPayloadBytes: settings.maxPayloadBytes, topicLimits, ingest, log, auth, activity: fleetActivity, tls: { port: settings.mqttsPort, keyPem: serverTls.keyPem, certificatePem: serverTls.certificatePem } });
     const mqttServer = mqtt;
     cleanup.unshift(() => mqttServer.close());
     // a credential that stops being valid ends the connections that use it
@@ -263,7 +264,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       ],
       log,
       settings.maxPayloadBytes,
-      { routes: [iotRulesRoutes(ruleStore, { ruleArn }), iotRegistryRoutes(registry), iotCertificateRoutes(certificates, policies), iotPolicyRoutes(policies), iotDataRoutes(shadows, { publish: (topic, payload, qos, retain) => mqttServer.publish(topic, payload, qos, retain), bodyLimit: settings.maxPayloadBytes }), iotRetainedRoutes(() => mqttServer.retained), iotEndpointRoutes({ host: settings.host }), iotAnalyticsChannelRoutes(analytics), iotAnalyticsDatastoreRoutes(analytics), iotAnalyticsPipelineRoutes(analytics), iotAnalyticsMiscRoutes(analytics), iotAnalyticsDatasetRoutes(analytics, contentUrls), devicePasswordRoutes(passwords), datastoreExportRoutes(analytics), alertRoutes(analytics), detectorRoutes(analytics)], bodyLimit: AWS_RULE_BODY_LIMIT, auth: { isSigned: carriesSigV4, verify: (r) => signatures.verify(r) } },
+      { routes: [iotRulesRoutes(ruleStore, { ruleArn }), iotRegistryRoutes(registry), iotCertificateRoutes(certificates, policies), iotPolicyRoutes(policies), iotDataRoutes(shadows, { publish: (topic, payload, qos, retain) => mqttServer.publish(topic, payload, qos, retain), bodyLimit: settings.maxPayloadBytes, topicLimits }), iotRetainedRoutes(() => mqttServer.retained), iotEndpointRoutes({ host: settings.host }), iotAnalyticsChannelRoutes(analytics), iotAnalyticsDatastoreRoutes(analytics), iotAnalyticsPipelineRoutes(analytics), iotAnalyticsMiscRoutes(analytics), iotAnalyticsDatasetRoutes(analytics, contentUrls), devicePasswordRoutes(passwords), datastoreExportRoutes(analytics), alertRoutes(analytics), detectorRoutes(analytics)], bodyLimit: AWS_RULE_BODY_LIMIT, auth: { isSigned: carriesSigV4, verify: (r) => signatures.verify(r) } },
       sessions,
       audit,
     );

@@ -17,6 +17,7 @@ import { openRetainedStore, type RetainedCounters, type RetainedStore } from './
 import { openSessionStore, type SessionCounters, type SessionPersistence, type SessionStore } from './session-store.js';
 import { checkParserShape, guardWire, type WireLimits } from './wire-guard.js';
 import { guardSlowConsumer } from './slow-consumer.js';
+import { AWS_TOPIC_LIMITS, topicLimitProblem, type TopicLimits } from './topic-limits.js';
 import { PassThrough } from 'node:stream';
 
 export interface MqttServer {
@@ -80,6 +81,8 @@ export interface MqttOptions {
   activity?: ClientActivitySink;
   /** output a connection may queue before it is closed as a slow consumer (default 2 MiB; slow-consumer.ts) */
   maxQueuedBytesPerClient?: number;
+  /** longest topic a device may publish or subscribe to (default AWS's: 256 bytes, 7 slashes; topic-limits.ts) */
+  topicLimits?: TopicLimits;
 }
 
 /** What the broker tells about its clients; `connection` tells two connections of one id apart. */
@@ -126,6 +129,7 @@ export async function startMqtt(opts: MqttOptions): Promise<MqttServer> {
 
 async function startBroker(opts: MqttOptions, retainedStore: RetainedStore, sessionStore: SessionStore): Promise<MqttServer> {
   const { ingest, log, auth } = opts;
+  const topicLimits = opts.topicLimits ?? AWS_TOPIC_LIMITS;
   // Payload buffers of device retained publishes already journaled (before their PUBACK, in
   // authorizePublish), so the persistence hook below does not journal them a second time.
   const journaled = new WeakSet<object>();
@@ -169,6 +173,11 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore, sess
       });
     },
     authorizeSubscribe(client, sub, callback) {
+      const tooLong = client ? topicLimitProblem(sub.topic, topicLimits) : undefined;
+      if (tooLong !== undefined) {
+        log.info({ code: 'TopicTooLong', clientId: client!.id, topicFilter: sub.topic.slice(0, 300), reason: tooLong }, 'subscription refused (SUBACK 0x80)');
+        return callback(null, null);
+      }
       const identity = client ? identities.get(client) : undefined;
       if (!auth || !client || identity?.kind === 'anonymous') return callback(null, sub);
       if (identity && auth.allows(identity, 'iot:Subscribe', `topicfilter/${sub.topic}`)) return callback(null, sub);
@@ -184,6 +193,11 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore, sess
       return auth.allows(identity, 'iot:Receive', `topic/${packet.topic}`) ? packet : null;
     },
     authorizePublish(client: Client | null, packet, callback) {
+      const tooLong = client ? topicLimitProblem(packet.topic, topicLimits) : undefined;
+      if (tooLong !== undefined) {
+        log.warn({ code: 'TopicTooLong', clientId: client!.id, topic: packet.topic.slice(0, 300), reason: tooLong }, 'publish refused, connection closed');
+        return callback(new BrokerError('TopicTooLong', `client ${client!.id} published to a ${tooLong}`));
+      }
       if (client && auth && !mayPublish(client, packet.topic, packet.retain === true)) {
         return callback(new BrokerError('PublishNotAuthorized', `client ${client.id} may not publish to ${packet.topic}`));
       }

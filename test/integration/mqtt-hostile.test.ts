@@ -225,12 +225,24 @@ describe('hostile MQTT input on the TCP port', () => {
     expect(await ok.next('connack')).toMatchObject({ returnCode: 0 });
   });
 
-  it('acknowledges a PUBLISH on a topic of 65,535 bytes (the longest an MQTT string can be) and closes one whose topic length runs past the packet', async () => {
-    const s = await session('long-topic');
-    s.send(encode(publishPacket(`long/${'t'.repeat(65_535 - 5)}`, '{}', 1, 11)));
+  it('acknowledges a topic of 256 bytes and 7 slashes, closes a connection whose PUBLISH topic is longer or deeper, and refuses such a filter with 0x80', async () => {
+    // AWS IoT's limits (server.maxTopicBytes, server.maxTopicSlashes); the Basic Ingest prefix does not count
+    const atLimit = `a/b/c/d/e/f/g/${'t'.repeat(256 - 14)}`;
+    const s = await session('topic-at-limit');
+    s.send(encode(publishPacket(atLimit, '{}', 1, 11)));
     expect(await s.next('puback')).toMatchObject({ messageId: 11 });
-    s.send(PINGREQ);
-    expect(await s.next('pingresp')).toBeDefined();
+    const ingest = await session('basic-ingest-at-limit');
+    ingest.send(encode(publishPacket(`$aws/rules/healthy_rows/${atLimit}`, '{}', 1, 12)));
+    expect(await ingest.next('puback')).toMatchObject({ messageId: 12 });
+    s.send(encode(subscribePacket([atLimit, `${atLimit}x`, 'a/b/c/d/e/f/g/h/#'], 13)));
+    expect(await s.next('suback')).toMatchObject({ messageId: 13, granted: [0, 128, 128] });
+    expect(await s.closedWithin(300)).toBe(false);
+    for (const [clientId, topic] of [['topic-257-bytes', `${atLimit}x`], ['topic-8-slashes', 'a/b/c/d/e/f/g/h/i'], ['topic-65535-bytes', `long/${'t'.repeat(65_535 - 5)}`]]) {
+      const c = await session(clientId);
+      c.send(encode(publishPacket(topic, '{}', 1, 14)));
+      expect(await c.closedWithin(5000)).toBe(true);
+      expect(c.received.some((p) => p.cmd === 'puback')).toBe(false);
+    }
     // the topic's length field says 65,535 bytes but the packet holds 10
     const t = await session('topic-past-end');
     t.send(frame(0x32, u16(65_535), Buffer.from('short/topic')));

@@ -14,12 +14,15 @@ import { BrokerError } from '../../errors.js';
 import type { ShadowService } from '../../shadows/index.js';
 import type { Http } from '../server.js';
 import { isAlertTopic } from '../../alert-topic.js';
+import { AWS_TOPIC_LIMITS, topicLimitProblem, type TopicLimits } from '../../mqtt/topic-limits.js';
 
 export interface IotDataOptions {
   /** the broker's publish; the message then goes through the rules like any publish */
   publish(topic: string, payload: Buffer, qos: 0 | 1, retain: boolean): Promise<void>;
   /** largest request body (Publish payload, shadow update document), bytes */
   bodyLimit: number;
+  /** the same topic limits MQTT publishes keep (default AWS's) */
+  topicLimits?: TopicLimits;
 }
 
 interface ThingParams { thingName: string }
@@ -29,6 +32,7 @@ interface PublishQuery { qos?: unknown; retain?: unknown }
 
 export function iotDataRoutes(shadows: ShadowService, options: IotDataOptions) {
   const { bodyLimit } = options;
+  const topicLimits = options.topicLimits ?? AWS_TOPIC_LIMITS;
   return (app: Http) => {
     void app.register(async (scope) => {
       scope.removeAllContentTypeParsers();
@@ -55,7 +59,7 @@ export function iotDataRoutes(shadows: ShadowService, options: IotDataOptions) {
       // `*`: the SDK sends the topic as one encoded segment (%2F), curl and the docs' samples
       // send raw slashes; the router decodes both to the same topic.
       scope.post<{ Params: { '*': string }; Querystring: PublishQuery }>('/topics/*', { bodyLimit }, async (req, reply) => {
-        const topic = publishTopic(req.params['*']);
+        const topic = publishTopic(req.params['*'], topicLimits);
         const payload = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
         const qos = qosOf(req.query.qos);
         const retain = booleanOf(req.query.retain, 'retain');
@@ -100,12 +104,14 @@ function booleanOf(v: unknown, name: string): boolean {
   throw new BrokerError('InvalidRequestException', `${name} must be true or false, got '${s}'`);
 }
 
-/** Topics of a publish: non-empty, no wildcards, not $SYS, at most 256 bytes (AWS's limit). */
-function publishTopic(topic: string): string {
+/** Topics of a publish: non-empty, no wildcards, not $SYS, within the topic limits (AWS's: 256 bytes, 7 slashes). */
+function publishTopic(topic: string, limits: TopicLimits): string {
   // the router has already percent-decoded it (once: `%2525` stays `%25`)
-  if (topic === '' || /[+#]/.test(topic) || Buffer.byteLength(topic) > 256) {
-    throw new BrokerError('InvalidRequestException', `'${topic}' is not a topic one can publish to (1 to 256 bytes, no + or #)`);
+  if (topic === '' || /[+#]/.test(topic)) {
+    throw new BrokerError('InvalidRequestException', `'${topic}' is not a topic one can publish to (not empty, no + or #)`);
   }
+  const tooLong = topicLimitProblem(topic, limits);
+  if (tooLong !== undefined) throw new BrokerError('InvalidRequestException', `'${topic.slice(0, 300)}' is not a topic one can publish to: ${tooLong}`);
   if (topic.startsWith('$SYS')) throw new BrokerError('ReservedTopic', `may not publish to ${topic}: $SYS topics are reserved`);
   if (topic.startsWith('$aws/events/')) throw new BrokerError('ReservedTopic', `may not publish to ${topic}: only the broker publishes lifecycle events`);
   if (isAlertTopic(topic)) throw new BrokerError('ReservedTopic', `may not publish to ${topic}: only the broker publishes alerts`);
