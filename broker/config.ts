@@ -3,6 +3,7 @@
 // It is validated in one place with errors that name the source, the key and the reason, then
 // frozen: nothing changes it while the server runs.
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { TopicRulePayload } from '../rules/index.js';
@@ -39,7 +40,31 @@ export interface ServerSettings {
   duckdbMemoryLimit: string;
   /** time limit of one dataset query, seconds (then QueryTimeoutException) */
   datasetQueryTimeoutSeconds: number;
+  /** cluster mode (README "Cluster mode (Redis)"); absent: a single node with its own journals */
+  cluster?: ClusterSettings;
 }
+
+/** Several nodes sharing subscriptions, sessions, retained messages and channel writes through Redis. */
+export interface ClusterSettings {
+  /** redis:// or rediss:// URL of the Redis all nodes share */
+  redisUrl: string;
+  /** this node's name (logs, the analytics consumer); default: the host name */
+  nodeId: string;
+  /** 'owner': this node's datastores store every node's channel writes (one per cluster); 'forward': its writes go to the owner */
+  analytics: 'owner' | 'forward';
+  /** channel writes a channel's stream may hold unstored before publishes writing to it are refused */
+  maxBacklog: number;
+}
+
+export const DEFAULT_CLUSTER_BACKLOG = 100_000;
+
+/** Environment variables of the cluster section (server.cluster in the file). */
+export const CLUSTER_ENV_VARS: Record<string, keyof ClusterSettings> = {
+  IOT_CLUSTER_REDIS_URL: 'redisUrl',
+  IOT_CLUSTER_NODE_ID: 'nodeId',
+  IOT_CLUSTER_ANALYTICS: 'analytics',
+  IOT_CLUSTER_MAX_BACKLOG: 'maxBacklog',
+};
 
 export interface ResourcesConfig {
   rules: { ruleName: string; topicRulePayload: TopicRulePayload }[];
@@ -104,6 +129,12 @@ const settingsSchema = z.strictObject({
   allowAnonymous: z.boolean(),
   duckdbMemoryLimit: z.string().regex(/^(\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB))?$/i, "must be a size such as '512MB' or '2GB', or empty for DuckDB's default"),
   datasetQueryTimeoutSeconds: z.number().int().min(1).max(3600),
+  cluster: z.strictObject({
+    redisUrl: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL'),
+    nodeId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores'),
+    analytics: z.enum(['owner', 'forward']),
+    maxBacklog: z.number().int().min(1).max(100_000_000),
+  }).optional(),
 });
 
 // Structure only: the rules engine and analytics validate meaning (SQL, activity chains) when
@@ -126,7 +157,7 @@ const resourcesSchema = z.strictObject({
   // policy names: [\w+=,.@-]; the policy store validates the document (MalformedPolicyException)
   policies: z.array(z.strictObject({ policyName: name(/^[\w+=,.@-]+$/, 'policyName'), policyDocument: z.union([z.string().min(1), z.record(z.string(), z.unknown())]) })).default([]),
 });
-const fileSchema = resourcesSchema.extend({ server: settingsSchema.partial().optional() });
+const fileSchema = resourcesSchema.extend({ server: settingsSchema.partial().extend({ cluster: settingsSchema.shape.cluster.unwrap().partial().optional() }).optional() });
 
 /** Environment variables and the settings they set. */
 export const ENV_VARS: Record<string, keyof ServerSettings> = {
@@ -161,6 +192,7 @@ export function loadConfig(inputs: ConfigInputs): Config {
   const env = inputs.env ?? {};
   const configFile = inputs.configFile ?? env.IOT_CONFIG;
   let fileSettings: Partial<ServerSettings> = {};
+  let fileCluster: Partial<ClusterSettings> | undefined;
   let resources: ResourcesConfig = DEFAULT_RESOURCES;
   let source = 'default';
 
@@ -170,17 +202,33 @@ export function loadConfig(inputs: ConfigInputs): Config {
     const parsed = fileSchema.safeParse(raw);
     if (!parsed.success) throw configError(source, parsed.error.issues);
     const { server, ...rest } = parsed.data;
-    fileSettings = server ?? {};
+    const { cluster, ...serverSettings } = server ?? {};
+    fileSettings = serverSettings;
+    fileCluster = cluster;
     resources = rest as unknown as ResourcesConfig;
   }
 
   const fromEnv = coerceAll(env, 'environment variable');
   const fromFlags = coerceAll(inputs.flags ?? {}, 'flag');
-  const merged = { ...DEFAULT_SETTINGS, ...fileSettings, ...fromEnv, ...fromFlags };
+  const cluster = clusterSettings(fileCluster, env);
+  const merged = { ...DEFAULT_SETTINGS, ...fileSettings, ...fromEnv, ...fromFlags, ...(cluster ? { cluster } : {}) };
   const settings = settingsSchema.safeParse(merged);
   if (!settings.success) throw configError('settings (flags, environment, file)', settings.error.issues);
 
   return deepFreeze({ server: { ...settings.data, dataDir: resolve(settings.data.dataDir) }, resources, source });
+}
+
+/** The file's cluster section under the IOT_CLUSTER_* variables; undefined when neither sets any. */
+function clusterSettings(file: Partial<ClusterSettings> | undefined, env: Record<string, string | undefined>): Partial<ClusterSettings> | undefined {
+  const fromEnv: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(CLUSTER_ENV_VARS)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (key === 'maxBacklog' && !/^\d+$/.test(value.trim())) throw new BrokerError('ConfigInvalid', `environment variable ${name}: "${value}" is not a whole number`);
+    fromEnv[key] = key === 'maxBacklog' ? Number(value) : value;
+  }
+  if (file === undefined && Object.keys(fromEnv).length === 0) return undefined;
+  return { nodeId: hostname(), maxBacklog: DEFAULT_CLUSTER_BACKLOG, ...file, ...fromEnv };
 }
 
 function readJsonFile(path: string): unknown {

@@ -49,6 +49,9 @@ export const BROKER_ERRORS = {
   LastOperator: { statusCode: 409, description: 'DELETE /api/operators/{username} of the only operator; add another operator first, or nobody could sign in.' },
   OperatorsFileInvalid: { statusCode: 500, description: 'The operator store <dataDir>/operators.json, or the initial credentials file <dataDir>/operator-credentials.json when it is needed, is not valid; start-up is refused and the message names the file.' },
   ThrottlingException: { statusCode: 429, description: 'A retained publish on a new topic while the store holds its quota of retained messages (500,000, AWS\'s default); updates and deletions of retained topics are still taken. An MQTT client is disconnected without PUBACK.' },
+  ClusterUnavailable: { statusCode: 503, description: 'Cluster mode: the Redis named by server.cluster.redisUrl (IOT_CLUSTER_REDIS_URL) cannot be reached. At start-up the server refuses to start and the message names the URL (password hidden); at run time the outage is logged once and every device PUBLISH is refused (connection closed without PUBACK, so the device sends it again) until the connection is back.' },
+  ClusterBacklogFull: { statusCode: 503, description: 'Cluster mode: a channel\'s Redis stream already holds server.cluster.maxBacklog writes that the analytics node has not stored (it is down or lagging); the device PUBLISH whose rule writes to that channel is refused without PUBACK and counted (iotcore_cluster{counter="refusedBacklog"}).' },
+  ClusterAnalyticsOwned: { statusCode: 500, description: 'Cluster mode: a node configured with cluster.analytics = owner found another node holding the analytics role in Redis; start-up is refused (one analytics node per cluster, the others use forward). The claim of a node that stopped lapses after 30 s.' },
 } as const satisfies Record<string, { statusCode: number; description: string }>;
 
 export type BrokerErrorCode = keyof typeof BROKER_ERRORS;

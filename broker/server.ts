@@ -45,6 +45,7 @@ import { createBoundedPublisher } from './mqtt/lifecycle.js';
 import type { Alert } from '../analytics/index.js';
 import type { AlertMessage } from './contract.js';
 import { createRuleSinks } from './wiring.js';
+import { openCluster } from './cluster/index.js';
 import { createHttpDelivery } from './actions/http.js';
 import { createMetrics } from './metrics.js';
 import { metricSources } from './metric-sources.js';
@@ -196,22 +197,30 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       enrich: { describeThing: (name) => registry.findThing(name), getShadow: (name) => shadows.thingShadow(name) },
     });
     cleanup.unshift(() => analytics.close());
+    // cluster mode (README "Cluster mode (Redis)"): Redis unreachable refuses start-up (ClusterUnavailable);
+    // closes after MQTT (aedes uses its engines) and before analytics (the consumer writes into it)
+    const cluster = settings.cluster ? await openCluster({ settings: settings.cluster, maxPayloadBytes: settings.maxPayloadBytes, analytics, log }) : undefined;
+    if (cluster) {
+      cleanup.unshift(() => cluster.close());
+      log.info({ nodeId: cluster.nodeId, analytics: cluster.analyticsRole }, 'cluster mode: subscriptions, sessions, retained messages and channel writes are shared through Redis');
+    }
     const lookups: RuleLookups = {
       thingShadow: (thingName, shadowName) => shadows.thingShadow(thingName, shadowName),
       registryData: (thingName, api) => registry.registryData(thingName, api),
     };
-    const rules = createRulesEngine(createRuleSinks(analytics, () => mqtt, httpDelivery), { accountId: settings.accountId, lookups });
+    const rules = createRulesEngine(createRuleSinks(analytics, () => mqtt, httpDelivery, cluster ? (name, msgs) => cluster.writeChannel(name, msgs) : undefined), { accountId: settings.accountId, lookups });
     const ruleArn = (name: string) => `arn:aws:iot:${settings.region}:${settings.accountId}:rule/${name}`;
     // rules persisted from the API first, then the configuration's (config as code wins a name)
     const ruleStore = openRuleStore(settings.dataDir, rules, ruleArn);
     await applyResources(config, rules, analytics);
+    cluster?.startConsumer(); // the analytics node stores forwarded writes once its channels exist
     recordConfiguration(audit, config);
 
     const ingest = createIngest(rules, settings.maxPayloadBytes, log, shadows);
     // who connected, when, and how much each client publishes (GET /api/fleet); bounded
     const fleetActivity = createFleetActivity({ maxClients: 100_000 });
     const topicLimits = { maxBytes: settings.maxTopicBytes, maxSlashes: settings.maxTopicSlashes };
-    mqtt = await startMqtt({ host: settings.host, port: settings.mqttPort, dataDir: settings.dataDir, fsync: settings.fsync, maxPayloadBytes: settings.maxPayloadBytes, topicLimits, ingest, log, auth, activity: fleetActivity, tls: { port: settings.mqttsPort, keyPem: serverTls.keyPem, certificatePem: serverTls.certificatePem } });
+    mqtt = await startMqtt({ host: settings.host, port: settings.mqttPort, dataDir: settings.dataDir, fsync: settings.fsync, maxPayloadBytes: settings.maxPayloadBytes, topicLimits, ingest, log, auth, activity: fleetActivity, ...(cluster ? { shared: cluster.shared } : {}), tls: { port: settings.mqttsPort, keyPem: serverTls.keyPem, certificatePem: serverTls.certificatePem } });
     const mqttServer = mqtt;
     cleanup.unshift(() => mqttServer.close());
     // a credential that stops being valid ends the connections that use it
@@ -239,7 +248,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
     const metrics = createMetrics([...metricSources({ ingest, mqtt: mqttServer, rules, analytics, live, http: httpDelivery, auth: auth.counters, alertPublish: alertPublisher.counters, fleet: () => fleetActivity.counters() }), ...operatorMetricSources(sessions, signInLimit),
       failureLimitMetricSource('iotcore_mqtt_password_failures', 'failed MQTT password attempts: failures, refused (CONNACK 3), addresses tracked now, forgotten (bounded memory)', mqttPasswordLimit),
-      { name: 'iotcore_audit_log', help: 'audit log: entries written, rotations, failed writes since start', labelNames: ['counter'], read: () => Object.entries(audit.counters()).map(([counter, value]) => ({ labels: { counter }, value })) }]);
+      { name: 'iotcore_audit_log', help: 'audit log: entries written, rotations, failed writes since start', labelNames: ['counter'], read: () => Object.entries(audit.counters()).map(([counter, value]) => ({ labels: { counter }, value })) },
+      ...(cluster ? [{ name: 'iotcore_cluster', help: 'cluster mode: channel messages forwarded to Redis and stored from it, writes and publishes refused (backlog full, Redis unreachable)', labelNames: ['counter'], read: () => Object.entries(cluster.counters()).map(([counter, value]) => ({ labels: { counter }, value })) }] : [])]);
     // dataset content URLs name the port we actually listen on (known once listening)
     const listeningPort = (): number => {
       const a = http.server.address();

@@ -6,12 +6,15 @@ import type { MqttServer } from './mqtt/server.js';
 import type { HttpDelivery } from './actions/http.js';
 import { deliveryKeys } from './mqtt/redelivery.js';
 
-export function createRuleSinks(analytics: Analytics, mqtt: () => MqttServer | undefined, http: HttpDelivery): RuleSinks {
+/** Where channel messages go: the local channel, or in cluster mode the channel's Redis stream. */
+export type ChannelWrite = Analytics['ingest'];
+
+export function createRuleSinks(analytics: Analytics, mqtt: () => MqttServer | undefined, http: HttpDelivery, write: ChannelWrite = (name, msgs) => analytics.ingest(name, msgs)): RuleSinks {
   return {
     channel(channelName, payloads, source) {
       // a device's QoS 1 publish: keys that let the channel drop its resends (mqtt/redelivery.ts)
       const d = deliveryKeys(source, payloads.length);
-      return analytics.ingest(
+      return write(
         channelName,
         payloads.map((payload, i) => ({
           payload, receivedAt: source.receivedAt, clientId: source.clientId, topic: source.topic,

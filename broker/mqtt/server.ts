@@ -83,6 +83,23 @@ export interface MqttOptions {
   maxQueuedBytesPerClient?: number;
   /** longest topic a device may publish or subscribe to (default AWS's: 256 bytes, 7 slashes; topic-limits.ts) */
   topicLimits?: TopicLimits;
+  /** cluster mode (broker/cluster): aedes' message bus and persistence shared through Redis, which then
+   * holds retained messages and sessions instead of the journals in dataDir */
+  shared?: SharedEngines;
+}
+
+/** What cluster mode hands the broker (broker/cluster/redis-engines.ts). */
+export interface SharedEngines {
+  /** an mqemitter every node shares (mqemitter-redis) */
+  readonly mq: unknown;
+  /** an aedes persistence every node shares (aedes-persistence-redis) */
+  readonly persistence: unknown;
+  /** in place of the retained journal: the data plane's reader and the checks of a retained publish */
+  readonly retained: RetainedStore;
+  /** in place of the session journal: counts only, the sessions are in the shared persistence */
+  readonly sessions: SessionStore;
+  /** the coded error device publishes are refused with (no PUBACK) while Redis is unreachable */
+  refusal(): Error | undefined;
 }
 
 /** What the broker tells about its clients; `connection` tells two connections of one id apart. */
@@ -107,6 +124,7 @@ const MODERN_CIPHERS = [
 ].join(':');
 
 export async function startMqtt(opts: MqttOptions): Promise<MqttServer> {
+  if (opts.shared) return startBroker(opts, opts.shared.retained, opts.shared.sessions);
   // a damaged journal refuses start-up before anything listens (RetainedFileInvalid)
   const retainedStore = openRetainedStore(opts.dataDir, {
     fsync: opts.fsync, maxPayloadBytes: opts.maxPayloadBytes,
@@ -140,6 +158,7 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore, sess
   let lifecycle: Lifecycle | undefined;
   let internals: AedesInternals | undefined;
   const aedes = await Aedes.createBroker({
+    ...(opts.shared ? { mq: opts.shared.mq, persistence: opts.shared.persistence } : {}),
     // A subscriber that cannot drain its socket for this long is disconnected instead of
     // stalling delivery to everyone else (a known aedes weakness, see ARCHITECTURE.md).
     drainTimeout: 10_000,
@@ -202,6 +221,9 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore, sess
         return callback(new BrokerError('PublishNotAuthorized', `client ${client.id} may not publish to ${packet.topic}`));
       }
       if (!client) return callback(null);
+      // cluster mode without Redis: fan-out, sessions and channel writes all need it
+      const unshared = opts.shared?.refusal();
+      if (unshared) return callback(unshared);
       const retain = packet.retain === true;
       const payload = toBuffer(packet.payload);
       // a retained publish the store would refuse (quota, size, reserved topic) is refused before the rules see it
@@ -314,6 +336,8 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore, sess
   aedes.on('connectionError', (client: Client, err: Error) => {
     log.debug({ clientId: client?.id, err: err.message }, 'mqtt connection error');
   });
+  // cluster mode: a persistence call failed (Redis gone); unheard, aedes' 'error' event would throw
+  if (opts.shared) (aedes as unknown as NodeJS.EventEmitter).on('error', (err: Error) => log.warn({ code: 'ClusterUnavailable', err: err.message }, 'mqtt broker error'));
 
   // Checks MQTT asks for that aedes' codec leaves out (wire-guard.ts) on every connection. A
   // PUBLISH longer than the payload limit plus the longest topic and a packet id is refused
