@@ -71,6 +71,17 @@ async function counter(server: RunningServer, metric: string, name: string): Pro
 
 const clusterCounter = (server: RunningServer, name: string) => counter(server, 'iotcore_cluster', name);
 
+/** Publishes QoS 1 and waits for the connection to close: whether a PUBACK came first. */
+async function acknowledgedBeforeClose(device: MqttClient, topic: string, payload: string): Promise<boolean> {
+  let acknowledged = false;
+  const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
+  device.publish(topic, payload, { qos: 1 }, (err) => {
+    if (!err) acknowledged = true;
+  });
+  await closed;
+  return acknowledged;
+}
+
 describeWithRedis('cluster mode: two broker nodes sharing one Redis', () => {
   let redis: RedisServer;
   let a: Node; // the analytics node
@@ -222,13 +233,7 @@ describeWithRedis('cluster mode when Redis cannot be reached', () => {
       const lost = await eventually(async () => lines.find((l) => l.level === 'error' && l.code === 'ClusterUnavailable'), 10_000, 'the outage in the log');
       expect(lost.msg).toMatch(/lost the connection to Redis/);
 
-      let acknowledged = false;
-      const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
-      device.publish('cl/outage/data', JSON.stringify({ dev: 'outage', n: 1 }), { qos: 1 }, (err) => {
-        if (!err) acknowledged = true;
-      });
-      await closed;
-      expect(acknowledged).toBe(false);
+      expect(await acknowledgedBeforeClose(device, 'cl/outage/data', JSON.stringify({ dev: 'outage', n: 1 }))).toBe(false);
       expect(await clusterCounter(node.server, 'refusedUnavailable')).toBeGreaterThanOrEqual(1);
       device.end(true);
     } finally {
@@ -249,13 +254,7 @@ describeWithRedis('cluster mode when the analytics node falls behind', () => {
       for (let n = 0; n < 3; n++) await device.publishAsync('cl/backlog/data', JSON.stringify({ dev: 'backlog', n }), { qos: 1 });
       expect(redis.cli('XLEN', STREAM)).toBe('3');
 
-      let acknowledged = false;
-      const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
-      device.publish('cl/backlog/data', JSON.stringify({ dev: 'backlog', n: 3 }), { qos: 1 }, (err) => {
-        if (!err) acknowledged = true;
-      });
-      await closed;
-      expect(acknowledged).toBe(false);
+      expect(await acknowledgedBeforeClose(device, 'cl/backlog/data', JSON.stringify({ dev: 'backlog', n: 3 }))).toBe(false);
       expect(redis.cli('XLEN', STREAM)).toBe('3');
       expect(await clusterCounter(node.server, 'refusedBacklog')).toBe(1);
       device.end(true);

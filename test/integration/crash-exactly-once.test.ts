@@ -10,16 +10,13 @@
 // so the device below resends them itself, as a compliant client would.) A BatchPutMessage batch
 // has no such identity: each attempt carries (src, n, attempt) and may be stored once per attempt,
 // but never one attempt twice.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import mqtt, { type IClientOptions } from 'mqtt';
+import mqtt from 'mqtt';
 import { BatchPutMessageCommand, IoTAnalyticsClient } from '@aws-sdk/client-iotanalytics';
-import type { PortsFile } from '../../broker/index.js';
-import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
+import { startTestServer, tempDataDir } from '../helpers/server.js';
+import { ChosenIds, Incarnation, killChildServers, startChildServer } from '../helpers/child-server.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MQTT_CLIENTS = 4;
 const PER_CLIENT = 1000; // 4000 MQTT messages
 const BATCHES = 60; // 600 BatchPutMessage messages, 10 per batch
@@ -55,56 +52,7 @@ const key = (src: string, n: number, attempt: number): string => `${src}#${n}#${
 /** an MQTT message: every attempt is the same message (stored with no attempt, read back as 0) */
 const mqttKey = (src: string, n: number): string => key(src, n, 0);
 
-/** Hands out the packet identifier the device chose for the message it is about to publish. */
-class ChosenIds implements NonNullable<IClientOptions['messageIdProvider']> {
-  next = 1;
-  allocate(): number {
-    return this.next;
-  }
-  getLastAllocated(): number {
-    return this.next;
-  }
-  register(): boolean {
-    return true;
-  }
-  deallocate(): void {}
-  clear(): void {}
-}
-
-interface Server {
-  child: ChildProcess;
-  ports: PortsFile;
-  exited: Promise<void>;
-}
-
-const children = new Set<ChildProcess>();
-afterAll(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
-
-async function startChild(dataDir: string, configFile: string): Promise<Server> {
-  const portsFile = join(dataDir, 'ports.json');
-  // IOT_FSYNC: the datasync between an archive write and its PUBACKs widens the window in which a
-  // kill leaves messages archived but unacknowledged, the case the redelivery window must handle
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'broker/main.ts'), '--http-port', '0', '--mqtt-port', '0', '--host', '127.0.0.1', '--config', configFile], {
-    cwd: ROOT,
-    env: { ...process.env, IOT_LOG_LEVEL: 'warn', IOT_ALLOW_ANONYMOUS: 'true', IOT_MQTTS_PORT: '0', IOT_DATA_DIR: dataDir, IOT_FSYNC: 'true' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // ports.json of an earlier run names another pid: wait for this child's
-  const ports = await eventually(
-    async () => {
-      if (!existsSync(portsFile)) return undefined;
-      const p = JSON.parse(readFileSync(portsFile, 'utf8')) as PortsFile;
-      return p.pid === child.pid ? p : undefined;
-    },
-    30_000,
-    'ports.json of the new server process',
-  );
-  return { child, ports, exited };
-}
+afterAll(killChildServers);
 
 /** What the clients know: attempts acknowledged, attempts sent (acknowledged or in doubt). */
 class Ledger {
@@ -121,21 +69,6 @@ class Ledger {
       this.killIndex++;
       this.onKillPoint();
     }
-  }
-}
-
-/** The current server incarnation; clients wait on `ready` after losing their connection. */
-class Incarnation {
-  server!: Server;
-  ready!: Promise<Server>;
-  private resolveReady!: (s: Server) => void;
-
-  down(): void {
-    this.ready = new Promise((r) => (this.resolveReady = r));
-  }
-  up(s: Server): void {
-    this.server = s;
-    this.resolveReady(s);
   }
 }
 
@@ -234,7 +167,9 @@ describe('a server killed with SIGKILL while messages flow', () => {
 
     const inc = new Incarnation();
     inc.down();
-    inc.up(await startChild(data.dir, configFile));
+    // IOT_FSYNC: the datasync between an archive write and its PUBACKs widens the window in which a
+    // kill leaves messages archived but unacknowledged, the case the redelivery window must handle
+    inc.up(await startChildServer(data.dir, configFile, { IOT_FSYNC: 'true' }, 30_000));
     const credentials = JSON.parse(readFileSync(join(data.dir, 'admin-credentials.json'), 'utf8')) as { accessKeyId: string; secretAccessKey: string };
 
     let kills = 0;
@@ -247,7 +182,7 @@ describe('a server killed with SIGKILL while messages flow', () => {
       kills++;
       restarting = (async () => {
         await dying.exited;
-        inc.up(await startChild(data.dir, configFile));
+        inc.up(await startChildServer(data.dir, configFile, { IOT_FSYNC: 'true' }, 30_000));
       })();
     });
 

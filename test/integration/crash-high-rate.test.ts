@@ -7,13 +7,12 @@
 // filled and the pipeline committing when the process dies. As there, the devices resend what was
 // not acknowledged the way MQTT asks [MQTT-4.4.0-1] — same packet identifier, DUP=1 — themselves,
 // because mqtt.js resends with DUP=0 (MQTT.js issue #692).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import mqtt, { type IClientOptions } from 'mqtt';
-import type { PortsFile } from '../../broker/index.js';
-import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
+import mqtt from 'mqtt';
+import { startTestServer, tempDataDir } from '../helpers/server.js';
+import { ChosenIds, Incarnation, killChildServers, startChildServer } from '../helpers/child-server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DEVICES = 60;
@@ -29,68 +28,7 @@ const CONFIG = {
   pipelines: [{ pipelineName: 'rate_pipeline', pipelineActivities: [{ channel: { name: 'in', channelName: 'rate', next: 'out' } }, { datastore: { name: 'out', datastoreName: 'rate_store' } }] }],
 };
 
-/** Hands mqtt.js the packet identifier the device chose (n+1), so a resend carries the original's. */
-class ChosenIds implements NonNullable<IClientOptions['messageIdProvider']> {
-  next = 1;
-  allocate(): number {
-    return this.next;
-  }
-  getLastAllocated(): number {
-    return this.next;
-  }
-  register(): boolean {
-    return true;
-  }
-  deallocate(): void {}
-  clear(): void {}
-}
-
-interface Server {
-  child: ChildProcess;
-  ports: PortsFile;
-  exited: Promise<void>;
-}
-
-const children = new Set<ChildProcess>();
-afterAll(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
-
-async function startChild(dataDir: string, configFile: string): Promise<Server> {
-  const portsFile = join(dataDir, 'ports.json');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'broker/main.ts'), '--http-port', '0', '--mqtt-port', '0', '--host', '127.0.0.1', '--config', configFile], {
-    cwd: ROOT,
-    env: { ...process.env, IOT_LOG_LEVEL: 'warn', IOT_ALLOW_ANONYMOUS: 'true', IOT_MQTTS_PORT: '0', IOT_DATA_DIR: dataDir },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // ports.json of the killed server names its pid: wait for this child's
-  const ports = await eventually(
-    async () => {
-      if (!existsSync(portsFile)) return undefined;
-      const p = JSON.parse(readFileSync(portsFile, 'utf8')) as PortsFile;
-      return p.pid === child.pid ? p : undefined;
-    },
-    60_000,
-    'ports.json of the new server process',
-  );
-  return { child, ports, exited };
-}
-
-/** The current server; devices wait on `ready` while it is down. */
-class Incarnation {
-  server!: Server;
-  ready!: Promise<Server>;
-  private resolveReady!: (s: Server) => void;
-  down(): void {
-    this.ready = new Promise((r) => (this.resolveReady = r));
-  }
-  up(s: Server): void {
-    this.server = s;
-    this.resolveReady(s);
-  }
-}
+afterAll(killChildServers);
 
 /** What the devices know, per device and message number. */
 class Ledger {
@@ -182,7 +120,7 @@ describe('a server killed with SIGKILL twice while 60 devices publish at full sp
 
     const inc = new Incarnation();
     inc.down();
-    inc.up(await startChild(data.dir, configFile));
+    inc.up(await startChildServer(data.dir, configFile));
     let kills = 0;
     let restarting: Promise<void> = Promise.resolve();
     const ledger = new Ledger(() => {
@@ -192,7 +130,7 @@ describe('a server killed with SIGKILL twice while 60 devices publish at full sp
       kills++;
       restarting = (async () => {
         await dying.exited;
-        inc.up(await startChild(data.dir, configFile));
+        inc.up(await startChildServer(data.dir, configFile));
       })();
     });
 

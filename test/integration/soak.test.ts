@@ -10,13 +10,13 @@
 // sockets, connected, acked) and the figures to test-artifacts/soak.json.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { get as httpGet } from 'node:http';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PortsFile } from '../../broker/index.js';
 import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
 import { openFiles, readProcess, slope, startSampler } from '../helpers/process-sampler.js';
+import { killChildServers, startChildServer } from '../helpers/child-server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 40);
@@ -44,6 +44,7 @@ const children = new Set<ChildProcess>();
 const dataDirs: { remove(): void }[] = [];
 afterAll(() => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killChildServers();
   for (const d of dataDirs) d.remove();
 });
 
@@ -90,24 +91,9 @@ function connectedClients(httpPort: number): Promise<number> {
   });
 }
 
-async function startServerChild(dataDir: string, configFile: string): Promise<{ child: ChildProcess; ports: PortsFile; exited: Promise<number | null> }> {
-  const portsFile = join(dataDir, 'ports.json');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'broker/main.ts'), '--http-port', '0', '--mqtt-port', '0', '--host', '127.0.0.1', '--config', configFile], {
-    cwd: ROOT,
-    // DuckDB's cache is bounded, as in production: by default it may take 80 % of the RAM and
-    // would grow with the data stored, which is not what this test looks for
-    env: { ...process.env, IOT_LOG_LEVEL: 'warn', IOT_ALLOW_ANONYMOUS: 'true', IOT_MQTTS_PORT: '0', IOT_DATA_DIR: dataDir, IOT_DUCKDB_MEMORY_LIMIT: '256MB' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.add(child);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ports = await eventually(async () => {
-    if (!existsSync(portsFile)) return undefined;
-    const p = JSON.parse(readFileSync(portsFile, 'utf8')) as PortsFile;
-    return p.pid === child.pid ? p : undefined;
-  }, 60_000, 'the server process to listen');
-  return { child, ports, exited };
-}
+// DuckDB's cache is bounded, as in production: by default it may take 80 % of the RAM and would
+// grow with the data stored, which is not what this test looks for
+const startServerChild = (dataDir: string, configFile: string) => startChildServer(dataDir, configFile, { IOT_DUCKDB_MEMORY_LIMIT: '256MB' });
 
 interface LoadReport { sent: number; acked: number; skipped: number; disconnects: number; seconds: number; perDevice: number[] }
 
