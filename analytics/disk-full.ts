@@ -26,6 +26,20 @@ export function isDiskFull(e: unknown): boolean {
   return false;
 }
 
+/** DuckDB's answer once a failed checkpoint (often for lack of space) has invalidated the
+ * database: every later statement fails until the process opens the file again. */
+const DATABASE_INVALIDATED = /database has been invalidated|FATAL Error/i;
+
+export function isDatabaseInvalidated(e: unknown): boolean {
+  return typeof (e as Error | null)?.message === 'string' && DATABASE_INVALIDATED.test((e as Error).message);
+}
+
+/** A write that failed for the machine's sake, not its rows': it must be replayed from the channel
+ * archive (after the restart that an invalidated database needs), never skipped. */
+export function mustReplay(e: unknown): boolean {
+  return isDiskFull(e) || isDatabaseInvalidated(e);
+}
+
 /** Bytes an unprivileged writer may still use on the file system holding `path`. */
 export async function freeBytes(path: string): Promise<number | undefined> {
   try {

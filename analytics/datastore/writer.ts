@@ -9,15 +9,16 @@
 // still in the channel archive, so the caller can replay them.
 //
 // A full disk is the exception: DuckDB rolls back a commit whose WAL write failed, so the batch is
-// kept and tried again (100 ms, doubling to 2 s) until it commits, for at most `diskFullRetryMs`
-// or until close. Nothing behind it overtakes it (order), and the rows it holds keep counting
+// kept and tried again (100 ms, doubling to 2 s) until it commits, or until close (or for at most
+// `diskFullRetryMs`, when set). A batch that fails for good on a full disk commits nothing, and
+// nothing after it commits either, so its pipeline's offset stays before it and a restart replays it. Nothing behind it overtakes it (order), and the rows it holds keep counting
 // against `maxPendingRows`, so the pipeline and, through it, the producers wait (backpressure).
 // Its appends settle only when it commits, so the pipeline's processed watermark does not move
 // past rows that are not in the datastore yet.
 
 import type { PipelineMessage } from '../types.js';
 import { AnalyticsError } from '../errors.js';
-import { isDiskFull } from '../disk-full.js';
+import { isDatabaseInvalidated, isDiskFull } from '../disk-full.js';
 import type { SourceOffset, TableSink } from './duckdb.js';
 import type { Column, TableSchema } from './schema.js';
 import { convertForColumn, DT_COLUMN, MISMATCH } from './schema.js';
@@ -29,7 +30,8 @@ export interface WriterOptions {
   flushDelayMs?: number;
   /** rows held before `append` waits */
   maxPendingRows?: number;
-  /** how long a batch refused for a full disk is tried again before it fails (default 5 min) */
+  /** how long a batch refused for a full disk is tried again before it fails (default: until it
+   * commits or the writer closes) */
   diskFullRetryMs?: number;
 }
 
@@ -64,11 +66,9 @@ interface Entry {
   reject: (e: Error) => void;
 }
 
-const DEFAULTS = { batchRows: 5000, flushDelayMs: 50, maxPendingRows: 50_000, diskFullRetryMs: 300_000 };
+const DEFAULTS = { batchRows: 5000, flushDelayMs: 50, maxPendingRows: 50_000, diskFullRetryMs: Infinity };
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 2000;
-/** DuckDB's state after a failed checkpoint: every later statement fails until the database is reopened */
-const INVALIDATED = /database has been invalidated|FATAL Error/i;
 
 export class BatchingWriter implements DatastoreWriter {
   private readonly batchRows: number;
@@ -232,7 +232,7 @@ export class BatchingWriter implements DatastoreWriter {
       if (err === undefined) break;
       const now = Date.now();
       failedSince ||= now;
-      if (this.closing || !isDiskFull(err) || INVALIDATED.test(err.message) || now - failedSince >= this.diskFullRetryMs) {
+      if (this.closing || !isDiskFull(err) || isDatabaseInvalidated(err) || now - failedSince >= this.diskFullRetryMs) {
         this.stats.diskFullHeldRows = 0;
         this.stats.rowsFailed += rowCount;
         this.stats.flushErrors++;

@@ -8,6 +8,7 @@
 import type { ArchivedMessage, PipelineMessage } from '../types.js';
 import type { CompiledPipeline } from './compile.js';
 import { decodePayload } from './payload.js';
+import { mustReplay } from '../disk-full.js';
 
 /** Where an append's rows come from: once they commit, `pipelineName` is done with every message
  * of `channelName` up to `seq` (the sink stores that offset in the same transaction). */
@@ -62,11 +63,12 @@ export class ChannelRunner {
   private readonly queue: ArchivedMessage[] = [];
   private head = 0; // index of the next message in `queue` (avoids O(n) shift)
   private running = false;
-  private readonly inflight = new Set<Promise<void>>();
+  /** each settles true when its rows must be replayed (mustReplay), false otherwise; never rejects */
+  private readonly inflight = new Set<Promise<boolean>>();
   private readonly roomWaiters: { count: number; admit: () => void }[] = [];
   private reserved = 0;
   private inflightRows = 0;
-  private chunkWrites: Promise<void>[] = [];
+  private chunkWrites: Promise<boolean>[] = [];
   private readonly doneQueue: { seq: number; done: boolean }[] = [];
   private watermark = 0;
   /** per pipeline: messages at or below this seq are already in its datastore (or predate it) */
@@ -213,7 +215,7 @@ export class ChannelRunner {
 
   private async processChunk(chunk: ArchivedMessage[]): Promise<void> {
     const pipelines = this.pipelines();
-    const writes: Promise<void>[] = [];
+    const writes: Promise<boolean>[] = [];
     this.chunkWrites = writes;
     // Decode each payload once; every pipeline reads the same object (activities copy on write).
     const decoded: (PipelineMessage | null)[] = chunk.map((m) => {
@@ -269,12 +271,16 @@ export class ChannelRunner {
    * the pipelines and all its row writes have settled. Chunks may settle out of order (different
    * datastores), so the watermark only advances over a settled prefix.
    */
-  private trackDone(lastSeq: number, writes: Promise<void>[]): void {
+  private trackDone(lastSeq: number, writes: Promise<boolean>[]): void {
     const entry = { seq: lastSeq, done: writes.length === 0 };
     this.doneQueue.push(entry);
     if (entry.done) this.advanceWatermark();
     else
-      void Promise.allSettled(writes).then(() => {
+      void Promise.all(writes).then((replay) => {
+        // a write refused for a full disk (after the writer's retries) or by an invalidated
+        // database holds the watermark here for good, so the next start replays these messages
+        // from the archive; a write refused for its rows' sake is counted and passed over
+        if (replay.some(Boolean)) return;
         entry.done = true;
         this.advanceWatermark();
       });
@@ -352,12 +358,14 @@ export class ChannelRunner {
       () => {
         this.c.rowsOut += rows.length;
         s.rowsOut += rows.length;
+        return false;
       },
       (e: unknown) => {
         // The rows stay in the channel archive; the counter tells operators to replay.
         this.c.writeErrors += rows.length;
         s.writeErrors += rows.length;
         s.lastWriteError = { message: `writing ${rows.length} rows to datastore ${p.datastoreName} failed: ${e instanceof Error ? e.message : String(e)}`, at: Date.now() };
+        return mustReplay(e);
       },
     );
     const done = tracked.finally(() => {

@@ -63,6 +63,23 @@ describe('ChannelRunner', () => {
     expect(r.pipelineCounters('p')).toEqual({ rowsOut: 1, writeErrors: 1, lastWriteError: { message: expect.stringContaining('disk full'), at: expect.any(Number) } });
   });
 
+  it('holds the processed watermark before a write refused for a full disk, and passes one refused for its rows', async () => {
+    const noSpace = Object.assign(new Error('write failed'), { code: 'ENOSPC' });
+    for (const [refusal, holds] of [[noSpace, true], [new Error('Invalid Input Error: database has been invalidated'), true], [new Error('conversion failed'), false]] as const) {
+      let calls = 0;
+      const r = new ChannelRunner('ch', () => [pipeline], async () => {
+        if (calls++ === 0) throw refusal;
+      }, { chunkSize: 1 });
+      const first = archived({ keep: true }, 1);
+      const second = archived({ keep: true }, 2);
+      r.enqueue([first, second]);
+      await r.drain();
+      await new Promise((resolve) => setImmediate(resolve)); // the settled writes' bookkeeping
+      // held where the runner started (0): a restart resumes before the refused message and writes it again
+      expect({ refusal: refusal.message, processedSeq: r.counters().processedSeq }).toEqual({ refusal: refusal.message, processedSeq: holds ? 0 : second.seq });
+    }
+  });
+
   it('counts reservations against the cap until they are released', async () => {
     const r = new ChannelRunner('ch', () => [pipeline], async () => undefined, { maxQueuedMessages: 10 });
     const first = await r.reserve(8);
