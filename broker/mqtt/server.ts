@@ -14,7 +14,7 @@ import type { Authorizer, Identity, PresentedCertificate } from './auth.js';
 import { createLifecycle, reasonForError, type Lifecycle, type PublisherCounters } from './lifecycle.js';
 import type { RetainedReader } from './retained.js';
 import { openRetainedStore, type RetainedCounters, type RetainedStore } from './retained-store.js';
-import { openSessionStore, type SessionCounters, type SessionPersistence, type SessionStore } from './session-store.js';
+import { MAX_QUEUED_PER_CLIENT, openSessionStore, type SessionCounters, type SessionPersistence, type SessionStore } from './session-store.js';
 import { checkParserShape, guardWire, type WireLimits } from './wire-guard.js';
 import { guardSlowConsumer } from './slow-consumer.js';
 import { AWS_TOPIC_LIMITS, topicLimitProblem, type TopicLimits } from './topic-limits.js';
@@ -135,7 +135,7 @@ export async function startMqtt(opts: MqttOptions): Promise<MqttServer> {
   let sessionStore: SessionStore | undefined;
   try {
     // clean=false sessions survive a restart (session-store.ts); a damaged journal refuses start-up (SessionFileInvalid)
-    sessionStore = openSessionStore(opts.dataDir, { fsync: opts.fsync });
+    sessionStore = openSessionStore(opts.dataDir, { fsync: opts.fsync, onDrop: sessionDropLog(opts.log) });
     if (sessionStore.droppedTornTail) opts.log.warn({ file: sessionStore.path }, 'dropped the torn last line of the MQTT session journal (a crash while writing it)');
     return await startBroker(opts, retainedStore, sessionStore);
   } catch (err) {
@@ -455,6 +455,21 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore, sess
       retainedStore.close();
       sessionStore.close();
     },
+  };
+}
+
+/** Logs messages dropped from full session queues: at most one line a second, with how many were
+ * dropped since the last one (a client away for long can overflow its queue at the publish rate). */
+function sessionDropLog(log: Logger): (clientId: string) => void {
+  let unlogged = 0;
+  let lastAt = 0;
+  return (clientId) => {
+    unlogged++;
+    const now = Date.now();
+    if (now - lastAt < 1000) return;
+    log.warn({ code: 'SessionQueueFull', clientId, dropped: unlogged }, `oldest QoS 1 messages dropped from full clean=false session queues (${MAX_QUEUED_PER_CLIENT} per client)`);
+    unlogged = 0;
+    lastAt = now;
   };
 }
 

@@ -30,6 +30,8 @@ export interface SessionStoreOptions {
   /** fsync every append (the server's `fsync` setting) */
   fsync: boolean;
   maxQueuedPerClient?: number;
+  /** told of each message dropped from a full queue at run time (not of drops replayed at start-up) */
+  onDrop?(clientId: string): void;
 }
 
 export interface SessionCounters {
@@ -100,6 +102,8 @@ export function openSessionStore(dataDir: string, options: SessionStoreOptions):
   const subscriptions = new Map<string, Map<string, number>>();
   const queues = new Map<string, QueuedPacket[]>();
   let queuedTotal = 0;
+  /** the journal has been replayed: drops from here on happen now, not before the restart */
+  let replayed = false;
 
   /** one change to the state: the same code replays the journal and applies a live change */
   function apply(line: SessionLine, payload?: Buffer): void {
@@ -126,6 +130,7 @@ export function openSessionStore(dataDir: string, options: SessionStoreOptions):
           queue.shift();
           queuedTotal--;
           counters.dropped++;
+          if (replayed) options.onDrop?.(line.clientId);
         }
         queue.push({
           cmd: 'publish', topic: line.topic, payload: payload ?? Buffer.from(line.payload, 'base64'), qos: line.qos,
@@ -149,6 +154,7 @@ export function openSessionStore(dataDir: string, options: SessionStoreOptions):
   const read = readJsonLines<SessionLine>(path, lineProblem, 'SessionFileInvalid');
   for (const line of read.lines) apply(line);
   counters.dropped = 0; // drops on replay repeat drops already counted before the restart
+  replayed = true;
   writeCompacted();
   let lines = liveLines();
   let fd: number | undefined = openSync(path, 'a', 0o600);

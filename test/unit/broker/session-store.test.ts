@@ -82,15 +82,19 @@ describe('the MQTT session store', () => {
   });
 
   it('keeps at most the cap of queued messages per client, dropping and counting the oldest, across a restart too', async () => {
-    let store = openSessionStore(dir, { fsync: false, maxQueuedPerClient: 3 });
+    const told: string[] = [];
+    let store = openSessionStore(dir, { fsync: false, maxQueuedPerClient: 3, onDrop: (clientId) => told.push(clientId) });
     const p = await attached(store);
     for (let n = 0; n < 5; n++) await p.outgoingEnqueue({ clientId: 'dev' }, packet(n));
     expect(store.counters.dropped).toBe(2);
+    expect(told).toEqual(['dev', 'dev']);
     expect(await streamed(p.outgoingStream({ id: 'dev' }))).toEqual([2, 3, 4]);
     store.close();
 
-    store = openSessionStore(dir, { fsync: false, maxQueuedPerClient: 3 });
+    // the replay repeats the two drops in memory: they were told of before the restart
+    store = openSessionStore(dir, { fsync: false, maxQueuedPerClient: 3, onDrop: (clientId) => told.push(clientId) });
     expect(await streamed((await attached(store)).outgoingStream({ id: 'dev' }))).toEqual([2, 3, 4]);
+    expect(told).toEqual(['dev', 'dev']);
     store.close();
   });
 
