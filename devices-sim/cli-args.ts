@@ -37,7 +37,8 @@ Options:
 ${PROFILE_LINES}
                    plug devices obey their shadow: desired {"power":"on"|"off"} switches them,
                    they report {"state":{"reported":{"power":...}}} at connect and on change
-  --payload-bytes N  pad every payload with a "pad" string attribute to N bytes
+  --payload-bytes N|MIN-MAX  pad every payload with a "pad" string attribute to N bytes, or to
+                   sizes spread evenly over MIN..MAX (reproducible: by sequence number)
                    (${PAYLOAD_BYTES_RANGE[0]} to ${PAYLOAD_BYTES_RANGE[1]}; default: no padding)
   --devices N      number of devices (default ${FLEET_DEFAULTS.devices})
   --rate R         messages per second PER DEVICE, fractions allowed, e.g. 0.2
@@ -194,8 +195,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   }
   const profile = values.profile ?? DEFAULT_PROFILE;
   if (!isProfileName(profile)) invalid(`--profile must be one of ${PROFILE_NAMES.join(', ')}, got "${profile}"`);
-  const payloadBytes = numberFlag('payload-bytes', values['payload-bytes']);
-  if (payloadBytes !== undefined) guard(() => checkPayloadBytes(payloadBytes, '--payload-bytes'));
+  const { payloadBytes, payloadBytesMax } = payloadBytesFlag(values['payload-bytes']);
   const url = values.url ?? (values.provision ? DEFAULT_PROVISION_URL : DEFAULT_URL);
   const provision = values.provision ? provisionSettings(values, url, env) : undefined;
   if (!values.provision) {
@@ -222,6 +222,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     anomalies: anomalyOptions(values, profile),
     profile,
     payloadBytes,
+    ...(payloadBytesMax === undefined ? {} : { payloadBytesMax }),
     faults: faultSpecs(values.fault),
   };
   let options: FleetOptions;
@@ -292,6 +293,18 @@ function anomalyOptions(values: AnomalyFlags, profile: ProfileName): AnomalyOpti
     invalid(`--labels "${values.labels}": the directory ${dirname(values.labels)} does not exist`);
   }
   return { specs, devices: anomalyDevices(values['anomaly-devices']), ratePerMinute: rate ?? 0, labelsFile: values.labels };
+}
+
+/** --payload-bytes N or MIN-MAX (sizes spread over the range, reproducibly by sequence number). */
+function payloadBytesFlag(raw: string | undefined): { payloadBytes?: number; payloadBytesMax?: number } {
+  if (raw === undefined) return {};
+  const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(raw);
+  const [min, max] = range ? [Number(range[1]), Number(range[2])] : [numberFlag('payload-bytes', raw)!, undefined];
+  guard(() => checkPayloadBytes(min, '--payload-bytes'));
+  if (max === undefined) return { payloadBytes: min };
+  guard(() => checkPayloadBytes(max, '--payload-bytes'));
+  if (max < min) invalid(`--payload-bytes range must run from the smaller to the larger size, got "${raw}"`);
+  return { payloadBytes: min, payloadBytesMax: max };
 }
 
 /** --report PATH: checked now so a typo does not cost the whole run; a given .json/.csv is dropped. */

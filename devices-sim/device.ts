@@ -7,7 +7,7 @@ import { connect, Store, type IStore, type MqttClient } from 'mqtt';
 import type { TelemetryPayload } from '../broker/contract.js';
 import type { DeviceAnomalies } from './anomaly-injector.js';
 import type { FaultStats, FaultTarget } from './fault-injector.js';
-import { padPayload } from './payload.js';
+import { padPayload, payloadSizeFor } from './payload.js';
 import type { DeviceProfile, Reading } from './profiles/profile.js';
 import { shadowDeltaTopic, shadowUpdateTopic, telemetryTopic } from './topics.js';
 
@@ -47,6 +47,8 @@ export interface DeviceOptions {
   maxInflight: number;
   /** pad each telemetry payload to this many bytes (see payload.ts); undefined = no padding */
   payloadBytes?: number;
+  /** with payloadBytes: sizes spread over payloadBytes..payloadBytesMax by sequence number */
+  payloadBytesMax?: number;
 }
 
 export interface DeviceHooks {
@@ -202,6 +204,12 @@ export class SimDevice implements FaultTarget {
 
   /** Publishes the next reading now. Returns false when it cannot (counted as a skip) or when a
    * dropout anomaly withholds it (counted by the injector). */
+  /** the size message `seq` is padded to: fixed, or spread over a range */
+  private targetBytes(seq: number, min: number): number {
+    const max = this.options.payloadBytesMax;
+    return max === undefined ? min : payloadSizeFor(seq, min, max);
+  }
+
   publishNext(): boolean {
     const client = this.client;
     if (!client || !client.connected || this.dropped || this.inflight >= this.options.maxInflight) {
@@ -215,7 +223,7 @@ export class SimDevice implements FaultTarget {
     const seq = ++this.seq;
     const payload: SimPayload = { deviceId: this.deviceId, ts: now, seq, ...reading };
     const json = JSON.stringify(payload);
-    const body = this.options.payloadBytes === undefined ? json : padPayload(json, this.options.payloadBytes);
+    const body = this.options.payloadBytes === undefined ? json : padPayload(json, this.targetBytes(seq, this.options.payloadBytes));
     const qos = this.options.qos;
     const startedAt = performance.now();
     if (qos === 1) {

@@ -107,6 +107,7 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Flee
       connectTimeoutMs: options.connectTimeoutMs,
       maxInflight: options.maxInflight,
       payloadBytes: options.payloadBytes,
+      payloadBytesMax: options.payloadBytesMax,
     };
     const injector = anomalies?.injectorFor(deviceOptions.deviceId, i);
     devices.push(new SimDevice(deviceOptions, profile.create(random, deviceOptions.deviceId), counters, hooks, injector));

@@ -62,6 +62,8 @@ export interface FleetOptions {
   /** pad every telemetry payload with a `pad` attribute to this many bytes (64..131072);
    * undefined = no padding */
   payloadBytes?: number;
+  /** with payloadBytes: each payload's size is spread over payloadBytes..payloadBytesMax instead */
+  payloadBytesMax?: number;
   /** injected connection faults (faults.ts); devices chosen by index in the whole fleet */
   faults?: FaultSpec[];
   /** run only this slice of the fleet (a shard process of a --shards run): the devices whose
@@ -148,6 +150,12 @@ export function resolveFleetOptions(input: FleetOptionsInput): FleetOptions {
   checkNumber('maxInflight', options.maxInflight, 1, 65_535, true);
   profileNamed(options.profile); // throws for an unknown name
   if (options.payloadBytes !== undefined) checkPayloadBytes(options.payloadBytes);
+  if (options.payloadBytesMax !== undefined) {
+    checkPayloadBytes(options.payloadBytesMax, 'payloadBytesMax');
+    if (options.payloadBytes === undefined || options.payloadBytesMax < options.payloadBytes) {
+      throw new SimError('InvalidArgumentException', `payloadBytesMax needs payloadBytes no larger than it, got ${String(options.payloadBytes)}..${options.payloadBytesMax}`);
+    }
+  }
   if (options.provision) checkProvision(options);
   if (options.faults) checkFaults(options.faults, options.devices);
   if (options.shard) {

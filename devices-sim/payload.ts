@@ -22,6 +22,14 @@ export function checkPayloadBytes(value: number, name = 'payloadBytes'): void {
 }
 
 /**
+ * The size of message `seq` when payloads range over [min, max]: spread evenly over the range by a
+ * multiplicative hash of the sequence number, so a run is reproducible and needs no random source.
+ */
+export function payloadSizeFor(seq: number, min: number, max: number): number {
+  return min + (Math.imul(seq, 2654435761) >>> 0) % (max - min + 1);
+}
+
+/**
  * `json` (a serialized non-empty object of ASCII characters, as the simulator's payloads are) with
  * a `pad` attribute appended so the result is exactly `targetBytes` long; unchanged when the
  * payload is already too large for a pad to fit.

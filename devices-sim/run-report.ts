@@ -19,8 +19,8 @@ export interface RunReport extends RunEnvironment {
     rate: number;
     qos: 0 | 1;
     profile: string;
-    /** null = no padding */
-    payloadBytes: number | null;
+    /** null = no padding; "MIN-MAX" for sizes spread over a range */
+    payloadBytes: number | string | null;
     /** 0 = until stopped */
     durationS: number;
     /** without user name and password */
@@ -74,7 +74,7 @@ function round1(value: number): number {
 
 export function buildRunReport(
   summary: Summary,
-  options: Pick<FleetOptions, 'devices' | 'rate' | 'qos' | 'profile' | 'payloadBytes' | 'durationS' | 'url'> & { shards?: number },
+  options: Pick<FleetOptions, 'devices' | 'rate' | 'qos' | 'profile' | 'payloadBytes' | 'payloadBytesMax' | 'durationS' | 'url'> & { shards?: number },
   run: { startedAt: Date; endedAt: Date; outcome: RunOutcome },
   environment: RunEnvironment,
 ): RunReport {
@@ -92,7 +92,7 @@ export function buildRunReport(
       rate: options.rate,
       qos: options.qos,
       profile: options.profile,
-      payloadBytes: options.payloadBytes ?? null,
+      payloadBytes: options.payloadBytesMax === undefined ? options.payloadBytes ?? null : `${options.payloadBytes}-${options.payloadBytesMax}`,
       durationS: options.durationS,
       url: urlWithoutCredentials(options.url),
       shards: options.shards ?? 1,

@@ -1,7 +1,7 @@
 import { parseCliArgs } from '../../../devices-sim/cli-args.js';
 import { SimError } from '../../../devices-sim/errors.js';
 import { resolveFleetOptions } from '../../../devices-sim/options.js';
-import { checkPayloadBytes, padPayload, PAYLOAD_BYTES_RANGE } from '../../../devices-sim/payload.js';
+import { checkPayloadBytes, padPayload, payloadSizeFor, PAYLOAD_BYTES_RANGE } from '../../../devices-sim/payload.js';
 import { errorOf } from './sim-error.js';
 
 const payload = (seq: number) => JSON.stringify({ deviceId: 'sim-1', ts: 1_768_467_600_000, seq, temperature: 21.5, humidity: 40.12, battery: 88 });
@@ -60,5 +60,33 @@ describe('payload padding', () => {
       expect(error.code).toBe('InvalidArgumentException');
       expect(error.message).toMatch(message);
     }
+  });
+
+  it('spreads sizes over a MIN-MAX range by sequence number: every size in range, all of it used, the same for the same seq', () => {
+    const sizes = Array.from({ length: 19_300 }, (_, i) => payloadSizeFor(i + 1, 64, 256));
+    expect(Math.min(...sizes)).toBe(64);
+    expect(Math.max(...sizes)).toBe(256);
+    // evenly: each of the 193 sizes about 100 times
+    const counts = new Map<number, number>();
+    for (const n of sizes) counts.set(n, (counts.get(n) ?? 0) + 1);
+    expect(counts.size).toBe(193);
+    expect(Math.min(...counts.values())).toBeGreaterThan(50);
+    expect(Math.max(...counts.values())).toBeLessThan(150);
+    expect(payloadSizeFor(42, 64, 256)).toBe(sizes[41]);
+    expect(payloadSizeFor(7, 300, 300)).toBe(300);
+  });
+
+  it('takes --payload-bytes MIN-MAX, and refuses a reversed or out-of-range one naming the flag', () => {
+    const command = parseCliArgs(['--payload-bytes', '64-256']);
+    expect(command.kind === 'run' && [command.options.payloadBytes, command.options.payloadBytesMax]).toEqual([64, 256]);
+    for (const [raw, message] of [
+      ['256-64', /^--payload-bytes range must run from the smaller to the larger size, got "256-64" \(see --help\)$/],
+      ['10-256', /--payload-bytes must be a whole number of bytes between 64 and 131072, got 10/],
+    ] as const) {
+      const error = errorOf(() => parseCliArgs(['--payload-bytes', raw]));
+      expect(error.code).toBe('InvalidArgumentException');
+      expect(error.message).toMatch(message);
+    }
+    expect(errorOf(() => resolveFleetOptions({ url: 'mqtt://h:1883', payloadBytesMax: 256 })).message).toMatch(/payloadBytesMax needs payloadBytes/);
   });
 });
