@@ -13,8 +13,8 @@
 // Bounded like the journal it replaces: the quota check (admit) refuses new topics past the
 // retained-message quota, counted over the mirror, which holds the whole cluster's topics.
 import { randomUUID } from 'node:crypto';
-import { BrokerError } from '../errors.js';
-import { createRetainedIndex, type RetainedMessage } from '../mqtt/retained.js';
+import type { BrokerError } from '../errors.js';
+import { createRetainedIndex, retainedRefusal, type RetainedMessage } from '../mqtt/retained.js';
 import { MAX_RETAINED_MESSAGES, type RetainedCounters, type RetainedStore } from '../mqtt/retained-store.js';
 
 /** Where nodes announce retained changes: a $SYS topic, so no wildcard subscription sees it. */
@@ -93,13 +93,8 @@ export function createRetainedMirror(options: RetainedMirrorOptions): RetainedMi
     messages: () => new Map<string, RetainedMessage>().values(),
     admit(topic, payload) {
       // the same checks as the single-node journal (mqtt/retained-store.ts)
-      if (topic.startsWith('$')) refuse(new BrokerError('ReservedTopic', `may not retain a message on ${topic}: reserved topics hold no retained messages`));
-      if (payload.length > options.maxPayloadBytes) {
-        refuse(new BrokerError('PayloadTooLarge', `retained payload of ${payload.length} bytes on ${topic} exceeds the ${options.maxPayloadBytes}-byte limit`));
-      }
-      if (payload.length > 0 && index.size >= maxMessages && index.get(topic) === undefined) {
-        refuse(new BrokerError('ThrottlingException', `the cluster holds ${index.size} retained messages, the most it may (${maxMessages}); delete some (an empty retained publish) before retaining on new topics`));
-      }
+      const refusal = retainedRefusal(topic, payload, index, { maxPayloadBytes: options.maxPayloadBytes, maxMessages }, 'cluster');
+      if (refusal) refuse(refusal);
     },
     put(topic, payload, qos) {
       mirror.admit(topic, payload);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { BrokerError } from '../errors.js';
 import { syncFolder, writeFileAtomic } from '../atomic-file.js';
 import { appendJsonLine, COMPACT_MIN_LINES, readJsonLines } from './json-lines.js';
-import { createRetainedIndex, type RetainedMessage, type RetainedReader } from './retained.js';
+import { createRetainedIndex, retainedRefusal, type RetainedMessage, type RetainedReader } from './retained.js';
 
 export const RETAINED_FILE = 'retained.jsonl';
 /** AWS deletes a retained message 3 years after its last update */
@@ -107,15 +107,8 @@ export function openRetainedStore(dataDir: string, options: RetainedStoreOptions
     list: (after, limit) => index.list(after, limit),
     messages: () => index.values(),
     admit(topic, payload) {
-      // AWS: no RETAIN on reserved topics ($aws/..., and $SYS here)
-      if (topic.startsWith('$')) refuse(new BrokerError('ReservedTopic', `may not retain a message on ${topic}: reserved topics hold no retained messages`));
-      if (payload.length > options.maxPayloadBytes) {
-        refuse(new BrokerError('PayloadTooLarge', `retained payload of ${payload.length} bytes on ${topic} exceeds the ${options.maxPayloadBytes}-byte limit`));
-      }
-      // a full quota still takes updates of retained topics and deletions, as on AWS
-      if (payload.length > 0 && index.size >= maxMessages && index.get(topic) === undefined) {
-        refuse(new BrokerError('ThrottlingException', `the account holds ${index.size} retained messages, the most it may (${maxMessages}); delete some (an empty retained publish) before retaining on new topics`));
-      }
+      const refusal = retainedRefusal(topic, payload, index, { maxPayloadBytes: options.maxPayloadBytes, maxMessages }, 'account');
+      if (refusal) refuse(refusal);
     },
     put(topic, payload, qos) {
       store.admit(topic, payload);

@@ -4,6 +4,8 @@
 // index costs a map entry per topic, and it is bounded by the retained-message quota
 // (retained-store.ts). Pure memory: the journal lives in retained-store.ts.
 
+import { BrokerError } from '../errors.js';
+
 export interface RetainedMessage {
   topic: string;
   payload: Buffer;
@@ -37,6 +39,22 @@ export interface RetainedIndex extends RetainedReader {
   set(message: RetainedMessage): void;
   delete(topic: string): void;
   values(): IterableIterator<RetainedMessage>;
+}
+
+/**
+ * Why AWS would refuse this retained publish, or undefined: no RETAIN on reserved topics ($aws/...,
+ * and $SYS here), a payload over the limit, or a new topic while `holder` (the account, the
+ * cluster) holds its quota; a full quota still takes updates of retained topics and deletions.
+ */
+export function retainedRefusal(topic: string, payload: Buffer, index: Pick<RetainedIndex, 'size' | 'get'>, limits: { maxPayloadBytes: number; maxMessages: number }, holder: string): BrokerError | undefined {
+  if (topic.startsWith('$')) return new BrokerError('ReservedTopic', `may not retain a message on ${topic}: reserved topics hold no retained messages`);
+  if (payload.length > limits.maxPayloadBytes) {
+    return new BrokerError('PayloadTooLarge', `retained payload of ${payload.length} bytes on ${topic} exceeds the ${limits.maxPayloadBytes}-byte limit`);
+  }
+  if (payload.length > 0 && index.size >= limits.maxMessages && index.get(topic) === undefined) {
+    return new BrokerError('ThrottlingException', `the ${holder} holds ${index.size} retained messages, the most it may (${limits.maxMessages}); delete some (an empty retained publish) before retaining on new topics`);
+  }
+  return undefined;
 }
 
 export function createRetainedIndex(): RetainedIndex {

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { IClientOptions } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { PortsFile } from '../../broker/index.js';
 import { eventually } from './server.js';
 
@@ -74,5 +74,19 @@ export class Incarnation {
   up(s: ChildServer): void {
     this.server = s;
     this.resolveReady(s);
+  }
+}
+
+/** Connects a device to the server now running, with packet ids it chooses itself (ChosenIds);
+ * undefined when that server was killed before the CONNACK (wait for the next and try again). */
+export async function connectToCurrent(inc: Incarnation, options: IClientOptions): Promise<{ client: MqttClient; ids: ChosenIds } | undefined> {
+  const server = await inc.ready;
+  const ids = new ChosenIds();
+  try {
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${server.ports.mqtt}`, { reconnectPeriod: 0, ...options, messageIdProvider: ids });
+    return { client, ids };
+  } catch {
+    await new Promise((r) => setTimeout(r, 100)); // killed between ports.json and connect
+    return undefined;
   }
 }

@@ -12,10 +12,9 @@
 // but never one attempt twice.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
 import { BatchPutMessageCommand, IoTAnalyticsClient } from '@aws-sdk/client-iotanalytics';
 import { startTestServer, tempDataDir } from '../helpers/server.js';
-import { ChosenIds, Incarnation, killChildServers, startChildServer } from '../helpers/child-server.js';
+import { connectToCurrent, Incarnation, killChildServers, startChildServer } from '../helpers/child-server.js';
 
 const MQTT_CLIENTS = 4;
 const PER_CLIENT = 1000; // 4000 MQTT messages
@@ -78,15 +77,9 @@ async function runDevice(id: string, count: number, ledger: Ledger, inc: Incarna
   const sentBefore = new Array<boolean>(count).fill(false);
   const pending = new Set<number>(Array.from({ length: count }, (_, i) => i));
   while (pending.size > 0) {
-    const server = await inc.ready;
-    let client: mqtt.MqttClient;
-    const ids = new ChosenIds();
-    try {
-      client = await mqtt.connectAsync(`mqtt://127.0.0.1:${server.ports.mqtt}`, { clientId: id, clean: true, reconnectPeriod: 0, connectTimeout: 5000, messageIdProvider: ids });
-    } catch {
-      await new Promise((r) => setTimeout(r, 100)); // killed between ports.json and connect
-      continue;
-    }
+    const connected = await connectToCurrent(inc, { clientId: id, clean: true, connectTimeout: 5000 });
+    if (!connected) continue;
+    const { client, ids } = connected;
     await new Promise<void>((done) => {
       let inflight = 0;
       let closed = false;

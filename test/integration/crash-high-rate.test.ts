@@ -10,9 +10,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import mqtt from 'mqtt';
 import { startTestServer, tempDataDir } from '../helpers/server.js';
-import { ChosenIds, Incarnation, killChildServers, startChildServer } from '../helpers/child-server.js';
+import { connectToCurrent, Incarnation, killChildServers, startChildServer } from '../helpers/child-server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DEVICES = 60;
@@ -64,15 +63,9 @@ async function runDevice(device: number, ledger: Ledger, inc: Incarnation): Prom
   const id = `rate${device}`;
   const pending = new Set<number>(Array.from({ length: PER_DEVICE }, (_, n) => n));
   while (pending.size > 0) {
-    const server = await inc.ready;
-    const ids = new ChosenIds();
-    let client: mqtt.MqttClient;
-    try {
-      client = await mqtt.connectAsync(`mqtt://127.0.0.1:${server.ports.mqtt}`, { clientId: id, clean: false, reconnectPeriod: 0, connectTimeout: 10_000, keepalive: 0, messageIdProvider: ids });
-    } catch {
-      await new Promise((r) => setTimeout(r, 100)); // killed between ports.json and connect
-      continue;
-    }
+    const connected = await connectToCurrent(inc, { clientId: id, clean: false, connectTimeout: 10_000, keepalive: 0 });
+    if (!connected) continue;
+    const { client, ids } = connected;
     await new Promise<void>((done) => {
       let inflight = 0;
       let closed = false;
