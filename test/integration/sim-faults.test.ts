@@ -51,10 +51,11 @@ describe('simulated connection faults against the real server', () => {
     const summary = await runFleet({
       url: `mqtt://127.0.0.1:${server.mqttPort}`,
       devices,
-      // one publish per device per 10 ms scheduler tick: the storm's tick leaves each device with
-      // a publish written and not yet acknowledged when its socket is destroyed
-      rate: 100,
-      durationS: 3,
+      // four publishes per device per 10 ms scheduler tick, so even a tick that fires early (the
+      // timers' whole-millisecond clock against performance.now()) owes each device at least one:
+      // the storm's tick leaves every device with a publish written and not yet acknowledged
+      rate: 400,
+      durationS: 2,
       qos: 1,
       prefix: 'storm',
       rampUpMs: 0,
