@@ -78,6 +78,32 @@ describe('RedeliveryIndex', () => {
     expect(index.find('k', 3)).toBe(second);
   });
 
+  it('keeps a key claimed again at its newest place, so passing its old place forgets nothing', () => {
+    const index = new RedeliveryIndex({ maxKeys: 3 });
+    const w = Promise.resolve();
+    for (const k of ['a', 'b', 'a', 'c']) index.writing(k, w, 0);
+    expect(['a', 'b', 'c'].map((k) => index.find(k, 0))).toEqual([w, w, w]);
+    expect(index.evicted).toBe(0);
+    index.writing('d', w, 0);
+    expect(index.find('b', 0)).toBeUndefined();
+    expect(index.find('a', 0)).toBe(w);
+    expect(index.size).toBe(3);
+    expect(index.evicted).toBe(1);
+  });
+
+  it('remembers every key up to maxKeys, each with its own archive time, however many it has held before', () => {
+    const index = new RedeliveryIndex({ maxKeys: 5000 });
+    for (let i = 0; i < 12_000; i++) {
+      const w = Promise.resolve();
+      index.writing(`k${i}`, w, i);
+      index.archived(`k${i}`, w, i);
+    }
+    expect(index.size).toBe(5000);
+    expect(index.evicted).toBe(7000);
+    expect(index.find('k6999', 12_000)).toBeUndefined();
+    for (const i of [7000, 9001, 11_999]) expect(index.find(`k${i}`, 12_000)).toBe(i);
+  });
+
   it('loads keys from the archive within the bounds without counting evictions', () => {
     const index = new RedeliveryIndex({ maxKeys: 2, maxAgeMs: 100 });
     index.load('too-old', 0, 200);
