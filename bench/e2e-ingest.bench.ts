@@ -6,7 +6,9 @@
 // device provisioned (thing, certificate, policy) and connected over TLS, every publish checked
 // against its policy; the default is anonymous development mode (the data path alone).
 import { machineHeader, table } from './machine.js';
-import { percentile, runE2E } from './e2e-run.js';
+import { percentile, runE2E, runSim } from './e2e-run.js';
+import { bareAedes } from './peers/mqtt-brokers.js';
+import { installCleanup } from './peers/children.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const SECURE = process.env.BENCH_AUTH === 'certificates';
@@ -36,6 +38,19 @@ async function step(devices: number, rate: number): Promise<Record<string, strin
 
 const mode = SECURE ? 'TLS client certificates, policy checked per publish' : 'anonymous MQTT';
 console.log(machineHeader(`end-to-end ingest, ${DURATION_S} s per step, ${mode} (simulator → MQTT QoS 1 → rule → channel → pipeline → DuckDB)`));
+installCleanup(); // the ceiling's broker process is stopped on Ctrl-C too
 const rows: Record<string, string | number>[] = [];
 for (const s of STEPS) rows.push(await step(s.devices, s.rate));
 console.log(table(rows));
+
+// The ceiling on this machine: the same simulator at the top step against bare aedes (no rules,
+// no archive, no storage, PUBACK from memory). No broker built on aedes acknowledges faster here.
+const top = STEPS[STEPS.length - 1];
+const peer = await bareAedes.start();
+try {
+  const sim = await runSim({ url: `mqtt://127.0.0.1:${peer.port}` }, { devices: top.devices, rate: top.rate, durationS: DURATION_S, secure: false });
+  console.log(`ceiling: ${bareAedes.describe()}, same simulator, ${top.devices} × ${top.rate} msg/s offered, QoS 1: ` +
+    `${Math.round(sim.msgPerSec)} msg/s acknowledged (p99 publish→PUBACK ${sim.latencyMs?.p99.toFixed(1) ?? '-'} ms)`);
+} finally {
+  await peer.stop();
+}

@@ -40,16 +40,21 @@ export interface E2EResult {
   rows: Record<string, unknown>[];
 }
 
-export function runSim(server: RunningServer, opts: E2EOptions): Promise<SimSummary> {
+/** The simulator against our server (`opts.secure`: provisioned TLS devices), or against any MQTT
+ * broker at `url` (anonymous). */
+export function runSim(target: RunningServer | { url: string }, opts: E2EOptions): Promise<SimSummary> {
   return new Promise((resolve, reject) => {
     const args = ['--devices', String(opts.devices), '--rate', String(opts.rate), '--duration', String(opts.durationS), '--qos', '1', '--json'];
     const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-    if (opts.secure) {
+    if ('url' in target) {
+      args.push('--url', target.url);
+    } else if (opts.secure) {
+      const server = target;
       args.push('--provision', '--url', `mqtts://127.0.0.1:${server.mqttsPort}`, '--endpoint', `http://127.0.0.1:${server.httpPort}`, '--certs-dir', join(server.dataDir, 'certs'));
       env.AWS_ACCESS_KEY_ID = server.adminCredentials.accessKeyId;
       env.AWS_SECRET_ACCESS_KEY = server.adminCredentials.secretAccessKey;
     } else {
-      args.push('--url', `mqtt://127.0.0.1:${server.mqttPort}`);
+      args.push('--url', `mqtt://127.0.0.1:${target.mqttPort}`);
     }
     const child = spawn(process.execPath, [...process.execArgv, SIM, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
