@@ -16,6 +16,7 @@ import type { RetainedReader } from './retained.js';
 import { openRetainedStore, type RetainedCounters, type RetainedStore } from './retained-store.js';
 import { MAX_QUEUED_PER_CLIENT, openSessionStore, type SessionCounters, type SessionPersistence, type SessionStore } from './session-store.js';
 import { checkParserShape, guardWire, type WireLimits } from './wire-guard.js';
+import { useConstantTimeQueue } from './fanout-queue.js';
 import { guardSlowConsumer } from './slow-consumer.js';
 import { AWS_TOPIC_LIMITS, topicLimitProblem, type TopicLimits } from './topic-limits.js';
 import { PassThrough } from 'node:stream';
@@ -44,6 +45,7 @@ export interface MqttServer {
 
 /** aedes 1.x has its persistence (aedes-persistence) and client table at runtime but not in its types */
 interface AedesInternals {
+  mq: object;
   persistence: { storeRetained(packet: RetainedPublish): Promise<void> };
   clients: Record<string, Client | undefined>;
 }
@@ -284,6 +286,7 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore, sess
   }
 
   internals = aedes as unknown as AedesInternals;
+  if (!useConstantTimeQueue(internals.mq)) log.warn({}, 'the fan-out queue is not the one expected (another mqemitter version?): a deep backlog drains slowly');
   // Retained messages: the journal's are loaded into aedes' persistence before any client can
   // connect, then every retained store aedes makes goes through the journal first (data-plane
   // publishes, rule republishes; a device's was journaled in authorizePublish).
