@@ -7,7 +7,7 @@
 //
 // Knobs: BENCH_DURATION_S (10), BENCH_FANIN_DEVICES (100,1000,5000), BENCH_FANIN_RATE (per-device
 // msg/s; default BENCH_FANIN_TOTAL / devices), BENCH_FANIN_TOTAL (offered msg/s, 10000),
-// BENCH_FANIN_QOS (0,1), BENCH_FANIN_PAYLOAD_BYTES (160), BENCH_BROKERS (iotcore,mosquitto,aedes).
+// BENCH_FANIN_QOS (0,1), BENCH_FANIN_PAYLOAD_BYTES (64-256), BENCH_BROKERS (iotcore,mosquitto,aedes).
 import { fileURLToPath } from 'node:url';
 import { machineHeader, table } from './machine.js';
 import { availableBrokers, type BrokerKind, type RunningBroker } from './peers/mqtt-brokers.js';
@@ -22,9 +22,10 @@ const DEVICES = list(process.env.BENCH_FANIN_DEVICES ?? '100,1000,5000');
 const TOTAL = Number(process.env.BENCH_FANIN_TOTAL ?? 10_000);
 const FIXED_RATE = process.env.BENCH_FANIN_RATE ? Number(process.env.BENCH_FANIN_RATE) : undefined;
 const QOS = list(process.env.BENCH_FANIN_QOS ?? '0,1') as (0 | 1)[];
-// The simulator pads to one exact size (it has no size range): 160 bytes, the middle of 64–256;
-// an unpadded environment payload of a `fanin-<n>` device is about 110 bytes.
-const PAYLOAD_BYTES = Number(process.env.BENCH_FANIN_PAYLOAD_BYTES ?? 160);
+// 64–256 bytes, spread by the simulator over the messages (a size drawn per sequence number, the
+// same in every run); padding cannot shrink a message, so sizes below the unpadded environment
+// payload of a `fanin-<n>` device (about 110 bytes) are sent at that size.
+const PAYLOAD_BYTES = process.env.BENCH_FANIN_PAYLOAD_BYTES ?? '64-256';
 const WANTED = process.env.BENCH_BROKERS ? process.env.BENCH_BROKERS.split(',').map((s) => s.trim()) : undefined;
 /** After the simulator ends: wait until everything sent arrived, or nothing arrived for this long. */
 const QUIET_MS = 2000;
@@ -103,7 +104,7 @@ async function runOnce(kind: BrokerKind, devices: number, qos: 0 | 1): Promise<O
     });
 
     const args = ['--url', url, '--devices', String(devices), '--rate', String(rate), '--duration', String(DURATION_S + connectAllowanceS(devices)),
-      '--qos', String(qos), '--payload-bytes', String(PAYLOAD_BYTES), '--prefix', 'fanin', '--ramp-up', '1', '--json'];
+      '--qos', String(qos), '--payload-bytes', PAYLOAD_BYTES, '--prefix', 'fanin', '--ramp-up', '1', '--json'];
     sim = spawnTs(SIM, args);
     const simCpu = new ProcSampler(sim.pid!);
     const simTail = stderrTail(sim);
