@@ -13,6 +13,7 @@
 import MQEmitterRedis from 'mqemitter-redis';
 import aedesPersistenceRedis from 'aedes-persistence-redis';
 import type { SessionCounters, SessionPersistence, SessionStore } from '../mqtt/session-store.js';
+import { FANOUT_CONCURRENCY } from '../mqtt/fanout-queue.js';
 import type { Logger } from '../log.js';
 import { open, redactUrl, redisConnection, type RedisConnection } from './redis.js';
 import { createRetainedMirror, type MessageBus, type RetainedMirror, type RetainedPersistence } from './retained-mirror.js';
@@ -53,7 +54,7 @@ export async function openRedisEngines(o: EngineOptions): Promise<RedisEngines> 
   try {
     await Promise.all(connections.map((c) => open(c, o.redisUrl)));
     // [MQTT-4.7.1-3]: `sport/#` matches `sport`, as with aedes' own mqemitter
-    const mq = MQEmitterRedis({ subConn, pubConn, matchEmptyLevels: true, concurrency: 100 });
+    const mq = MQEmitterRedis({ subConn, pubConn, matchEmptyLevels: true, concurrency: FANOUT_CONCURRENCY });
     // its connections' errors arrive here; without a listener an 'error' event would throw
     (mq as unknown as { state: { on(event: 'error', l: (err: Error) => void): void } }).state.on('error', (err) => o.log.debug({ err: err.message }, 'redis message bus error'));
     const persistence = aedesPersistenceRedis({ conn: dbConn, maxSessionDelivery: MAX_SESSION_DELIVERY, packetTTL: () => QUEUED_MESSAGE_TTL_SECONDS });

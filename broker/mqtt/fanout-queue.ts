@@ -13,6 +13,17 @@
 // with the same meaning. Swapped while the queue is empty (at start-up, before any client).
 import Denque from 'denque';
 
+/**
+ * How many messages aedes' emitter delivers at once (aedes' default is 100). A QoS 1 delivery holds
+ * its slot for at least two turns of the event loop (aedes defers it, then defers the write's
+ * callback), so the fan-out rate is bounded by concurrency / (2 × loop turn). With 1,000 devices
+ * publishing, a loop turn of ~10 ms capped delivery near 5,000 msg/s and queued seconds of
+ * messages (fan-in harness, 1,000 devices × 10 msg/s QoS 1: subscriber p50 1.6–3.4 s with 100,
+ * 53–137 ms with 1,000). The queue beyond it is unbounded either way (aedes has no cap), so a
+ * higher limit holds no more messages, only lets more of them move.
+ */
+export const FANOUT_CONCURRENCY = 1000;
+
 interface EmitterQueues {
   _messageQueue: unknown;
   _messageCallbacks: unknown;

@@ -16,7 +16,7 @@ import type { RetainedReader } from './retained.js';
 import { openRetainedStore, type RetainedCounters, type RetainedStore } from './retained-store.js';
 import { MAX_QUEUED_PER_CLIENT, openSessionStore, type SessionCounters, type SessionPersistence, type SessionStore } from './session-store.js';
 import { checkParserShape, guardWire, type WireLimits } from './wire-guard.js';
-import { useConstantTimeQueue } from './fanout-queue.js';
+import { FANOUT_CONCURRENCY, useConstantTimeQueue } from './fanout-queue.js';
 import { guardSlowConsumer } from './slow-consumer.js';
 import { AWS_TOPIC_LIMITS, topicLimitProblem, type TopicLimits } from './topic-limits.js';
 import { PassThrough } from 'node:stream';
@@ -164,6 +164,8 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore, sess
     // A subscriber that cannot drain its socket for this long is disconnected instead of
     // stalling delivery to everyone else (a known aedes weakness, see ARCHITECTURE.md).
     drainTimeout: 10_000,
+    // messages the fan-out delivers at once (aedes' default 100; fanout-queue.ts says why more)
+    concurrency: FANOUT_CONCURRENCY,
     // A connection that sends no CONNECT within this time is closed (aedes' default is 30 s),
     // so idle or half-written connections cannot pile up.
     connectTimeout: 10_000,
