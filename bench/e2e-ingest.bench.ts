@@ -10,7 +10,7 @@ import { percentile, runE2E, runSim } from './e2e-run.js';
 import { bareAedes } from './peers/mqtt-brokers.js';
 import { installCleanup } from './peers/children.js';
 
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 30); // sustained: a channel's redelivery window fills after 100,000 messages
 const SECURE = process.env.BENCH_AUTH === 'certificates';
 const STEPS = [
   { devices: 50, rate: 20 },
