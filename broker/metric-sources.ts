@@ -45,6 +45,12 @@ export function metricSources({ ingest, mqtt, rules, analytics, live, http, auth
       : []),
     { name: 'iotcore_mqtt_connected_clients', help: 'MQTT clients connected now', read: () => [{ value: mqtt.connectedClients() }] },
     {
+      name: 'iotcore_mqtt_fanout',
+      help: 'messages in the broker\'s fan-out to subscribers now: delivering (at most 1000 at once), queued (waiting for a delivery slot; a growing queue means delivery falls behind publishing)',
+      labelNames: ['state'],
+      read: () => Object.entries(mqtt.fanout()).map(([state, value]) => ({ labels: { state }, value })),
+    },
+    {
       name: 'iotcore_mqtt_sessions_total',
       help: 'QoS 1 messages kept for clean=false sessions (journaled, survive a restart): queued, acknowledged, dropped (beyond 1000 per client), compactions, diskFull (session changes refused: the disk was full)',
       labelNames: ['counter'],

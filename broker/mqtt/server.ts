@@ -30,6 +30,8 @@ export interface MqttServer {
   /** publishes as the broker (no client): a retained one is stored as a device's would be */
   publish(topic: string, payload: Buffer, qos: 0 | 1, retain?: boolean): Promise<void>;
   connectedClients(): number;
+  /** messages in aedes' fan-out now: being delivered (at most FANOUT_CONCURRENCY) and queued behind them */
+  fanout(): { delivering: number; queued: number };
   /** closes the live connections authenticated as `principal` (a revoked certificate, a changed password) */
   disconnectPrincipal(principal: string): number;
   /** retained messages for the data plane (GetRetainedMessage, ListRetainedMessages) */
@@ -45,7 +47,8 @@ export interface MqttServer {
 
 /** aedes 1.x has its persistence (aedes-persistence) and client table at runtime but not in its types */
 interface AedesInternals {
-  mq: object;
+  /** mqemitter: `current` deliveries running, `length` messages queued behind them */
+  mq: { current: number; length: number };
   persistence: { storeRetained(packet: RetainedPublish): Promise<void> };
   clients: Record<string, Client | undefined>;
 }
@@ -433,6 +436,7 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore, sess
       });
     },
     connectedClients: () => aedes.connectedClients,
+    fanout: () => ({ delivering: internals!.mq.current, queued: internals!.mq.length }),
     disconnectPrincipal(principal) {
       const clients = [...(byPrincipal.get(principal) ?? [])];
       for (const client of clients) {
