@@ -4,10 +4,10 @@
 // Every write is checked to have taken all its bytes: on a filling disk write(2) takes part of a
 // buffer and fails only on the next call, and a short temporary file renamed over a store would
 // lose it. A full disk is DiskFull (the old file stays, the temporary one is removed).
-import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BrokerError } from './errors.js';
-import { diskFullError, isDiskFullErrno } from './disk-space.js';
+import { diskFullError, isDiskFullErrno, writeAllSync } from './disk-space.js';
 
 export interface AtomicWriteOptions {
   /** flush the file and its folder to disk before returning */
@@ -27,7 +27,7 @@ export function writeFileAtomic(path: string, content: string | Iterable<string>
     const fd = openSync(temp, 'w', options.mode ?? 0o666);
     try {
       if (options.mode !== undefined) fchmodSync(fd, options.mode); // the umask may have narrowed it
-      if (typeof content === 'string') writeAll(fd, content);
+      if (typeof content === 'string') writeAllSync(fd, Buffer.from(content));
       else writeChunked(fd, content);
       if (options.fsync) fsyncSync(fd);
     } finally {
@@ -42,26 +42,16 @@ export function writeFileAtomic(path: string, content: string | Iterable<string>
   }
 }
 
-/** Writes all of `text` (writeSync writes once and may take only part of it). */
-function writeAll(fd: number, text: string): void {
-  const bytes = Buffer.from(text);
-  for (let off = 0; off < bytes.length; ) {
-    const n = writeSync(fd, bytes, off, bytes.length - off);
-    if (!(n > 0)) throw Object.assign(new Error('no space left on device (the write took no bytes)'), { code: 'ENOSPC' });
-    off += n;
-  }
-}
-
 function writeChunked(fd: number, parts: Iterable<string>): void {
   let chunk = '';
   for (const part of parts) {
     chunk += part;
     if (chunk.length > 1 << 20) {
-      writeAll(fd, chunk);
+      writeAllSync(fd, Buffer.from(chunk));
       chunk = '';
     }
   }
-  if (chunk) writeAll(fd, chunk);
+  if (chunk) writeAllSync(fd, Buffer.from(chunk));
 }
 
 /** Flushes a folder's entries (a rename or a new file) to disk. */

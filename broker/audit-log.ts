@@ -8,7 +8,7 @@ import { closeSync, fchmodSync, fstatSync, openSync, readSync, renameSync, exist
 import { join } from 'node:path';
 import type { AuditEntry } from './contract.js';
 import type { Logger } from './log.js';
-import { appendJsonLine } from './mqtt/json-lines.js';
+import { appendLine } from './mqtt/json-lines.js';
 
 export type { AuditEntry } from './contract.js';
 
@@ -72,13 +72,13 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
       const entry: AuditEntry = { at: new Date(now()).toISOString(), ...partial };
       recent.push(entry);
       if (recent.length > keep) recent.shift();
-      const bytes = Buffer.byteLength(JSON.stringify(entry)) + 1;
+      const line = Buffer.from(JSON.stringify(entry) + '\n');
       try {
         if (fd === undefined) fd = openFile(path);
-        if (size > 0 && size + bytes > maxBytes) rotate();
+        if (size > 0 && size + line.length > maxBytes) rotate();
         // whole lines only: a failed append (a full disk writes part of one) is cut back
-        appendJsonLine(fd, path, entry, options.fsync === true);
-        size += bytes;
+        appendLine(fd, path, line, options.fsync === true);
+        size += line.length;
         counts.entries++;
       } catch (err) {
         counts.writeErrors++;

@@ -1,7 +1,7 @@
 // A full disk (ENOSPC, or EDQUOT for a quota) under the broker's own files (journals, stores) and,
 // through the rules, under a channel archive: one coded error, `DiskFull` (503), naming the path
 // and the bytes left, instead of an InternalFailureException that says nothing an operator can act on.
-import { statfsSync } from 'node:fs';
+import { statfsSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BrokerError } from './errors.js';
 
@@ -36,4 +36,18 @@ export function diskFullError(action: string, path: string, err: unknown): Broke
   const free = freeBytesSync(path);
   const room = free === undefined ? 'free space unknown' : `${free} bytes free`;
   return new BrokerError('DiskFull', `cannot ${action} ${path}: the disk is full (${room}; ${(err as Error).message}); nothing was changed`);
+}
+
+/**
+ * Writes all of `bytes` at the file's position. writeSync writes once, and a filling disk takes
+ * part of a buffer before it fails (the error comes with the next call), so this loops; a write
+ * that takes nothing is ENOSPC. `progress.written` says how far it got, for a caller that cuts a
+ * failed append back.
+ */
+export function writeAllSync(fd: number, bytes: Buffer, progress: { written: number } = { written: 0 }): void {
+  while (progress.written < bytes.length) {
+    const n = writeSync(fd, bytes, progress.written, bytes.length - progress.written);
+    if (!(n > 0)) throw Object.assign(new Error('no space left on device (the write took no bytes)'), { code: 'ENOSPC' });
+    progress.written += n;
+  }
 }

@@ -82,7 +82,7 @@ export async function openCluster(o: ClusterOptions): Promise<Cluster> {
     throw err;
   }
 
-  const counters: ClusterCounters = { forwarded: 0, refusedBacklog: 0, refusedUnavailable: 0, consumed: 0, reread: 0, duplicatesSkipped: 0, consumeFailed: 0 };
+  let refusedUnavailable = 0; // the other counters are the forwarder's and the consumer's
   const forwarder = createChannelForwarder({ conn, maxBacklog: o.settings.maxBacklog, channelExists: (name) => o.analytics.getChannel(name) !== undefined });
 
   // Redis gone: said once in the log, and every publish that needs Redis is refused meanwhile
@@ -104,7 +104,7 @@ export async function openCluster(o: ClusterOptions): Promise<Cluster> {
   }
   const refusal = (): BrokerError | undefined => {
     if (watched.every(isReady)) return undefined;
-    counters.refusedUnavailable++;
+    refusedUnavailable++;
     return unavailable(url, 'the connection was lost; the publish is not acknowledged');
   };
 
@@ -128,7 +128,7 @@ export async function openCluster(o: ClusterOptions): Promise<Cluster> {
     counters() {
       const c = consumer?.counters;
       return {
-        ...counters, forwarded: forwarder.counters.forwarded, refusedBacklog: forwarder.counters.refusedBacklog,
+        forwarded: forwarder.counters.forwarded, refusedBacklog: forwarder.counters.refusedBacklog, refusedUnavailable,
         consumed: c?.consumed ?? 0, reread: c?.reread ?? 0, duplicatesSkipped: c?.duplicatesSkipped ?? 0, consumeFailed: c?.failed ?? 0,
       };
     },

@@ -3,9 +3,9 @@
 // in the middle of an append leaves a torn last line, which was never acknowledged and is dropped.
 // A failed append (a full disk can write part of a line) is cut back to the last whole line: a
 // torn line followed by more lines would be a damaged file that refuses start-up.
-import { existsSync, fstatSync, fsyncSync, ftruncateSync, readFileSync, writeSync } from 'node:fs';
+import { existsSync, fstatSync, fsyncSync, ftruncateSync, readFileSync } from 'node:fs';
 import { BrokerError, type BrokerErrorCode } from '../errors.js';
-import { diskFullError, isDiskFullErrno } from '../disk-space.js';
+import { diskFullError, isDiskFullErrno, writeAllSync } from '../disk-space.js';
 
 /** A journal is compacted once it holds this many lines and twice as many as it has live records. */
 export const COMPACT_MIN_LINES = 10_000;
@@ -53,19 +53,18 @@ const uncut = new Map<string, { dev: number; ino: number; size: number }>();
  * or InternalFailureException, naming the file.
  */
 export function appendJsonLine(fd: number, path: string, line: unknown, fsync: boolean): void {
+  appendLine(fd, path, Buffer.from(JSON.stringify(line) + '\n'), fsync);
+}
+
+/** appendJsonLine for a line already serialised (with its newline), e.g. to know its size first. */
+export function appendLine(fd: number, path: string, bytes: Buffer, fsync: boolean): void {
   if (uncut.size > 0) cutPending(fd, path);
-  const bytes = Buffer.from(JSON.stringify(line) + '\n');
-  let written = 0;
+  const progress = { written: 0 };
   try {
-    // writeSync does not loop, and a filling disk takes part of a buffer before it fails
-    while (written < bytes.length) {
-      const n = writeSync(fd, bytes, written, bytes.length - written);
-      if (!(n > 0)) throw Object.assign(new Error('no space left on device (the write took no bytes)'), { code: 'ENOSPC' });
-      written += n;
-    }
+    writeAllSync(fd, bytes, progress);
     if (fsync) fsyncSync(fd);
   } catch (err) {
-    if (written > 0) cutBack(fd, path, written);
+    if (progress.written > 0) cutBack(fd, path, progress.written);
     throw appendError(path, err);
   }
 }
