@@ -27,7 +27,7 @@ import type { BatchPutMessageErrorEntry, ChannelCounters, ChannelOptions } from 
 import type { ActivityCounters, EnrichLookups, LambdaHostOptions } from './pipelines/index.js';
 import type { RunnerCounters, RunnerOptions } from './pipelines/runner.js';
 import type { ReprocessingCounters, ReprocessingOptions } from './pipelines/reprocessing.js';
-import type { DatabaseOptions, ExportRange, ExportResult, HistoryRequest, HistoryResult } from './datastore/index.js';
+import type { DatabaseOptions, ExportRange, ExportResult, HistoryRequest, HistoryResult, RowLagSnapshot } from './datastore/index.js';
 import type { DatasetService } from './datasets/index.js';
 import type { PageRequest } from './paging.js';
 import type { AlertCounters, AlertStore, AlertStoreOptions } from './anomaly/alerts.js';
@@ -124,6 +124,8 @@ export interface Analytics extends EventEmitter {
   listDatasets(): string[];
   listPipelines(): string[];
   counters(): AnalyticsCounters;
+  /** per datastore: how long rows took from the broker's receipt to their commit (a histogram) */
+  rowLag(): Record<string, RowLagSnapshot>;
 
   // The AWS IoT Analytics control plane. Create refuses an existing name (409, with resourceId
   // and resourceArn) and counts the account quotas (410); put*() above stays the idempotent upsert

@@ -50,7 +50,7 @@ export { ALERT_STATES, ALERT_SEVERITIES } from './anomaly/index.js';
 export type { ChannelOptions, ChannelCounters } from './channels/index.js';
 export type { RunnerOptions, RunnerCounters } from './pipelines/runner.js';
 export type { ActivityCounters } from './pipelines/index.js';
-export type { DatabaseOptions } from './datastore/index.js';
+export type { DatabaseOptions, RowLagSnapshot } from './datastore/index.js';
 
 // One device's history from a datastore (GET /api/devices/{id}/history).
 export type { HistoryRequest, HistoryResult } from './datastore/index.js';

@@ -16,7 +16,7 @@ import type { CompiledPipeline, LambdaHost } from './pipelines/index.js';
 import { createLambdaHost } from './pipelines/index.js';
 import { forgetDeletedPipelines, readCommittedOffsets, resumeAfter } from './progress.js';
 import { Reprocessing } from './pipelines/reprocessing.js';
-import type { Database, ExportRange, ExportResult, HistoryRequest, HistoryResult } from './datastore/index.js';
+import type { Database, ExportRange, ExportResult, HistoryRequest, HistoryResult, RowLagSnapshot } from './datastore/index.js';
 import { DatasetService } from './datasets/index.js';
 import { AnalyticsError, notFound } from './errors.js';
 import type { ArnScope } from './resources.js';
@@ -265,6 +265,18 @@ export class AnalyticsService extends EventEmitter implements Analytics, Service
     const detectors: AnalyticsCounters['detectors'] = {};
     for (const d of this.detectors.list()) detectors[d.definition.detectorName] = d.counters;
     return { channels, pipelines, datastores, restoreErrors: this.restoreErrors, alerts: this.alerts.counters(), detectors };
+  }
+
+  rowLag(): Record<string, RowLagSnapshot> {
+    const lag: Record<string, RowLagSnapshot> = {};
+    for (const name of Object.keys(this.defs.datastores)) {
+      try {
+        lag[name] = this.db.writer(name).rowLag();
+      } catch {
+        // closed database: nothing to report
+      }
+    }
+    return lag;
   }
 
   /** Everything archived before the call is processed and committed (or failed and counted). */

@@ -1,7 +1,7 @@
 // What /metrics reports: each source reads counters owned by another module at scrape time.
 import type { RulesEngine } from '../rules/index.js';
 import type { Analytics } from '../analytics/index.js';
-import type { MetricSource, Sample } from './metrics.js';
+import type { HistogramSource, MetricSource, Sample } from './metrics.js';
 import type { Ingest } from './mqtt/ingest.js';
 import type { MqttServer } from './mqtt/server.js';
 import type { LiveFeed } from './live.js';
@@ -102,6 +102,23 @@ export function metricSources({ ingest, mqtt, rules, analytics, live, http, auth
       read: () => Object.entries(live.counters()).map(([counter, value]) => ({ labels: { counter }, value })),
     },
   ];
+}
+
+/** The datastores' freshness: how long a message took from the broker to a queryable row. */
+export function rowLagSource(analytics: Analytics): HistogramSource {
+  return {
+    name: 'iotcore_datastore_row_lag_seconds',
+    help: 'seconds from the broker receiving a message to the commit that made its row queryable, per datastore (rows pipelines wrote; reprocessing is left out)',
+    labelNames: ['datastore'],
+    read: () =>
+      Object.entries(analytics.rowLag()).map(([datastore, lag]) => ({
+        labels: { datastore },
+        bounds: lag.bucketsS,
+        cumulative: lag.cumulative,
+        count: lag.count,
+        sum: lag.sumS,
+      })),
+  };
 }
 
 function authSources(auth: AuthCounters): MetricSource[] {

@@ -48,7 +48,7 @@ import { createRuleSinks } from './wiring.js';
 import { openCluster } from './cluster/index.js';
 import { createHttpDelivery } from './actions/http.js';
 import { createMetrics } from './metrics.js';
-import { metricSources } from './metric-sources.js';
+import { metricSources, rowLagSource } from './metric-sources.js';
 import type { PortsFile } from './contract.js';
 import { loadOrIssueServerTls } from './identity/server-tls.js';
 import { openPasswordStore } from './identity/passwords.js';
@@ -249,7 +249,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const metrics = createMetrics([...metricSources({ ingest, mqtt: mqttServer, rules, analytics, live, http: httpDelivery, auth: auth.counters, alertPublish: alertPublisher.counters, fleet: () => fleetActivity.counters() }), ...operatorMetricSources(sessions, signInLimit),
       failureLimitMetricSource('iotcore_mqtt_password_failures', 'failed MQTT password attempts: failures, refused (CONNACK 3), addresses tracked now, forgotten (bounded memory)', mqttPasswordLimit),
       { name: 'iotcore_audit_log', help: 'audit log: entries written, rotations, failed writes since start', labelNames: ['counter'], read: () => Object.entries(audit.counters()).map(([counter, value]) => ({ labels: { counter }, value })) },
-      ...(cluster ? [{ name: 'iotcore_cluster', help: 'cluster mode: channel messages forwarded to Redis and stored from it, writes and publishes refused (backlog full, Redis unreachable)', labelNames: ['counter'], read: () => Object.entries(cluster.counters()).map(([counter, value]) => ({ labels: { counter }, value })) }] : [])]);
+      ...(cluster ? [{ name: 'iotcore_cluster', help: 'cluster mode: channel messages forwarded to Redis and stored from it, writes and publishes refused (backlog full, Redis unreachable)', labelNames: ['counter'], read: () => Object.entries(cluster.counters()).map(([counter, value]) => ({ labels: { counter }, value })) }] : [])], [rowLagSource(analytics)]);
     // dataset content URLs name the port we actually listen on (known once listening)
     const listeningPort = (): number => {
       const a = http.server.address();

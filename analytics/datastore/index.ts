@@ -19,6 +19,7 @@ import type { HistoryRequest, HistoryResult } from './history.js';
 import { queryHistory } from './history.js';
 
 export type { DatastoreWriter, CommitListener, WriterOptions } from './writer.js';
+export type { RowLagSnapshot } from './row-lag.js';
 export type { QueryColumn, SourceOffset, KeyedTable, KeyedTableSpec } from './duckdb.js';
 export type { ExportRange, ExportResult } from './export.js';
 export type { HistoryRequest, HistoryResult } from './history.js';

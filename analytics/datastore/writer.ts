@@ -22,6 +22,7 @@ import { isDatabaseInvalidated, isDiskFull } from '../disk-full.js';
 import type { SourceOffset, TableSink } from './duckdb.js';
 import type { Column, TableSchema } from './schema.js';
 import { convertForColumn, DT_COLUMN, MISMATCH } from './schema.js';
+import { RowLagHistogram, type RowLagSnapshot } from './row-lag.js';
 
 export interface WriterOptions {
   /** flush as soon as this many rows are buffered */
@@ -53,6 +54,9 @@ export interface DatastoreWriter {
   /** Called after each commit with the rows as stored (column names, converted values, `__dt` ms). */
   onCommit(listener: CommitListener): void;
   counters(): Record<string, number>;
+  /** receive-to-commit time of the rows pipelines wrote (reprocessing, which rewrites old
+   * messages, is left out) */
+  rowLag(): RowLagSnapshot;
 }
 
 interface Entry {
@@ -81,6 +85,7 @@ export class BatchingWriter implements DatastoreWriter {
   private readonly inflight = new Set<Entry>();
   private readonly waiters: { need: number; admit: () => void }[] = [];
   private readonly listeners: CommitListener[] = [];
+  private readonly lag = new RowLagHistogram();
   private pendingRows = 0; // queued + in flight + admitted-but-not-yet-queued
   private queuedRows = 0; // in `queue` only: what the next batches can take
   private seq = 0;
@@ -154,6 +159,10 @@ export class BatchingWriter implements DatastoreWriter {
 
   counters(): Record<string, number> {
     return { ...this.stats, pendingRows: this.pendingRows, waitingAppends: this.waiters.length };
+  }
+
+  rowLag(): RowLagSnapshot {
+    return this.lag.snapshot();
   }
 
   /** Refuse new appends, write everything accepted (waiting appends included), then stop. */
@@ -284,7 +293,11 @@ export class BatchingWriter implements DatastoreWriter {
       this.stats.lastBatchMs = committedAt - started;
       this.stats.lastCommitAt = committedAt;
       this.settle(batch, rowCount);
-      for (const e of batch) e.resolve();
+      for (const e of batch) {
+        // a pipeline's append carries its source offset; a reprocessing replay does not
+        if (e.source && e.rows.length > 0) this.lag.record(committedAt - e.ingestedAt, e.rows.length);
+        e.resolve();
+      }
       if (wantStored && stored.length > 0) this.emit(stored, committedAt);
       return undefined;
     } catch (err) {
