@@ -104,7 +104,7 @@ async function runOnce(kind: BrokerKind, devices: number, qos: 0 | 1): Promise<O
     });
 
     const args = ['--url', url, '--devices', String(devices), '--rate', String(rate), '--duration', String(DURATION_S + connectAllowanceS(devices)),
-      '--qos', String(qos), '--payload-bytes', PAYLOAD_BYTES, '--prefix', 'fanin', '--ramp-up', '1', '--json'];
+      '--qos', String(qos), '--payload-bytes', PAYLOAD_BYTES, '--prefix', 'fanin', '--ramp-up', '1', '--json', '--metrics-url', 'none'];
     sim = spawnTs(SIM, args);
     const simCpu = new ProcSampler(sim.pid!);
     const simTail = stderrTail(sim);

@@ -88,7 +88,7 @@ async function liveCounter(httpPort: number, counter: string): Promise<number> {
 
 function runSim(mqttPort: number, prefix: string, rate: number): Promise<SimSummary> {
   return new Promise((resolve, reject) => {
-    const args = ['--url', `mqtt://127.0.0.1:${mqttPort}`, '--devices', String(DEVICES), '--rate', String(rate), '--duration', String(DURATION_S), '--qos', '1', '--prefix', prefix, '--json'];
+    const args = ['--url', `mqtt://127.0.0.1:${mqttPort}`, '--devices', String(DEVICES), '--rate', String(rate), '--duration', String(DURATION_S), '--qos', '1', '--prefix', prefix, '--json', '--metrics-url', 'none'];
     const child = spawn(process.execPath, [TSX, join(ROOT, 'devices-sim/main.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));

@@ -31,6 +31,8 @@ async function step(devices: number, rate: number): Promise<Record<string, strin
     'stored msg/s': Math.round(r.storedPerSec),
     'p50 pub→row ms': percentile(r.latencies, 50).toFixed(1),
     'p99 pub→row ms': percentile(r.latencies, 99).toFixed(1),
+    // what the simulator's report says (the server's histogram: from the broker's receipt, bucketed)
+    'p99 recv→row (sim) ms': r.sim.rowLatencyMs?.p99?.toFixed(1) ?? '-',
     'p99 pub→ack ms': r.sim.latencyMs ? r.sim.latencyMs.p99.toFixed(1) : '-',
     'lost (acked-stored)': r.sim.acknowledged - r.stored,
   };

@@ -12,7 +12,15 @@ import { startServer, type RunningServer } from '../broker/index.js';
 
 const SIM = fileURLToPath(new URL('../devices-sim/main.ts', import.meta.url));
 
-export interface SimSummary { sent: number; acknowledged: number; msgPerSec: number; errors: number; latencyMs: { p50: number; p99: number } | null }
+export interface SimSummary {
+  sent: number;
+  acknowledged: number;
+  msgPerSec: number;
+  errors: number;
+  latencyMs: { p50: number; p99: number } | null;
+  /** what the simulator itself reports from our /metrics (broker receipt to row); absent for other brokers */
+  rowLatencyMs?: { p50: number | null; p99: number | null; count: number } | null;
+}
 
 export interface E2EOptions {
   devices: number;
@@ -47,14 +55,18 @@ export function runSim(target: RunningServer | { url: string }, opts: E2EOptions
     const args = ['--devices', String(opts.devices), '--rate', String(opts.rate), '--duration', String(opts.durationS), '--qos', '1', '--json'];
     const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
     if ('url' in target) {
-      args.push('--url', target.url);
-    } else if (opts.secure) {
-      const server = target;
-      args.push('--provision', '--url', `mqtts://127.0.0.1:${server.mqttsPort}`, '--endpoint', `http://127.0.0.1:${server.httpPort}`, '--certs-dir', join(server.dataDir, 'certs'));
-      env.AWS_ACCESS_KEY_ID = server.adminCredentials.accessKeyId;
-      env.AWS_SECRET_ACCESS_KEY = server.adminCredentials.secretAccessKey;
+      args.push('--url', target.url, '--metrics-url', 'none');
     } else {
-      args.push('--url', `mqtt://127.0.0.1:${target.mqttPort}`);
+      const server = target;
+      // the simulator's own row latency, to compare with the in-process measure
+      args.push('--metrics-url', `http://127.0.0.1:${server.httpPort}/metrics`, '--datastore', 'telemetry_store');
+      if (opts.secure) {
+        args.push('--provision', '--url', `mqtts://127.0.0.1:${server.mqttsPort}`, '--endpoint', `http://127.0.0.1:${server.httpPort}`, '--certs-dir', join(server.dataDir, 'certs'));
+        env.AWS_ACCESS_KEY_ID = server.adminCredentials.accessKeyId;
+        env.AWS_SECRET_ACCESS_KEY = server.adminCredentials.secretAccessKey;
+      } else {
+        args.push('--url', `mqtt://127.0.0.1:${server.mqttPort}`);
+      }
     }
     const child = spawn(process.execPath, [...process.execArgv, SIM, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';

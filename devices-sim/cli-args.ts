@@ -11,6 +11,7 @@ import { DEFAULT_FLAP_PERIOD_S, MAX_FAULT_SPECS, parseFaultSpec, type FaultSpec 
 import { FLEET_DEFAULTS, PROVISION_DEFAULTS, resolveFleetOptions, type FleetOptions, type ProvisionSettings } from './options.js';
 import { checkPayloadBytes, PAYLOAD_BYTES_RANGE } from './payload.js';
 import { DEFAULT_PROFILE, isProfileName, PROFILE_NAMES, PROFILES, type ProfileName } from './profiles/index.js';
+import type { RowLatencyOptions } from './row-latency.js';
 import { AUTO_SHARD_RATE, autoShards, MAX_SHARDS } from './shard-plan.js';
 
 /** "environment  indoor sensor: ..." lines for --help, wrapped to 100 columns. */
@@ -102,9 +103,16 @@ More than one core:
                    and timing as one process); the summary and --report merge them. auto: one
                    process up to ${AUTO_SHARD_RATE} msg/s offered (devices x rate), one per CPU above (default 1)
 
+Publish-to-row latency (how long until a message is a queryable row):
+  --metrics-url URL|none  the server's /metrics, read before the run and after it until the rows
+                   stop coming (at most 30 s): its histogram of broker-receive-to-commit times
+                   gives the percentiles (default http://<url host>:8080/metrics; for ws:// and
+                   wss:// URLs the same host and port). none: not measured
+  --datastore NAME count the rows of this datastore only (default: every datastore)
+
   --json           print the summary as JSON on the last line of output
   --report PATH    when the run ends (also on SIGINT/SIGTERM), write PATH.json and PATH.csv: offered
-                   and achieved rates, counters, PUBACK latency percentiles, options, start and end
+                   and achieved rates, counters, PUBACK and row latency percentiles, options, start and end
                    time, git commit, machine and versions (CSV: a header row and one data row)
 
 While it runs, a progress bar is drawn on stderr when stderr is a terminal and --json is not given.
@@ -121,7 +129,9 @@ function fmt(perMetric: Record<string, number>): string {
 
 /** `report`: the --report PATH, without the .json/.csv extensions; `shards`: processes, present
  * only when more than one */
-export type CliCommand = { kind: 'help' } | { kind: 'run'; options: FleetOptions; json: boolean; report?: string; shards?: number };
+export type CliCommand =
+  | { kind: 'help' }
+  | { kind: 'run'; options: FleetOptions; json: boolean; report?: string; shards?: number; rowLatency?: RowLatencyOptions };
 
 const DEFAULT_URL = 'mqtt://127.0.0.1:1883';
 const DEFAULT_PROVISION_URL = 'mqtts://127.0.0.1:8883';
@@ -175,6 +185,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         shards: { type: 'string' },
         json: { type: 'boolean', default: false },
         report: { type: 'string' },
+        'metrics-url': { type: 'string' },
+        datastore: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -235,7 +247,51 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   }
   const report = reportPath(values.report);
   const shards = shardCount(values.shards, options);
-  return { kind: 'run', options, json: values.json ?? false, ...(report !== undefined ? { report } : {}), ...(shards > 1 ? { shards } : {}) };
+  const rowLatency = rowLatencyOptions(values['metrics-url'], values.datastore, url);
+  return {
+    kind: 'run',
+    options,
+    json: values.json ?? false,
+    ...(report !== undefined ? { report } : {}),
+    ...(shards > 1 ? { shards } : {}),
+    ...(rowLatency ? { rowLatency } : {}),
+  };
+}
+
+/** --metrics-url and --datastore; undefined for --metrics-url none. */
+function rowLatencyOptions(raw: string | undefined, datastore: string | undefined, url: string): RowLatencyOptions | undefined {
+  if (raw?.trim().toLowerCase() === 'none') {
+    if (datastore !== undefined) invalid('--datastore only applies when the latency is measured (not with --metrics-url none)');
+    return undefined;
+  }
+  if (datastore !== undefined && !/^[a-zA-Z0-9_]{1,128}$/.test(datastore)) {
+    invalid(`--datastore must be a datastore name (letters, digits, underscores; at most 128), got "${datastore}"`);
+  }
+  let metricsUrl: string;
+  if (raw === undefined) metricsUrl = defaultMetricsUrl(url);
+  else {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      invalid(`--metrics-url must be an http:// or https:// URL or "none", got "${raw}"`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') invalid(`--metrics-url must be an http:// or https:// URL or "none", got "${raw}"`);
+    metricsUrl = parsed.toString();
+  }
+  return { metricsUrl, ...(datastore !== undefined ? { datastore } : {}) };
+}
+
+/** The broker's /metrics: over WebSocket the URL already names the HTTP port; otherwise 8080. */
+function defaultMetricsUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    invalid(`--url must look like mqtt://host:port, got "${url}"`);
+  }
+  if (parsed.protocol === 'ws:' || parsed.protocol === 'wss:') return `${parsed.protocol === 'wss:' ? 'https' : 'http'}://${parsed.host}/metrics`;
+  return `${defaultEndpoint(url)}/metrics`;
 }
 
 /** --fault SPEC..., checked against the fleet's size by resolveFleetOptions. */

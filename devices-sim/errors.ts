@@ -18,6 +18,10 @@ export const SIM_ERRORS = {
     statusCode: 502,
     description: 'Provisioning a device (thing, certificate, policy) or fetching the CA from the AWS API endpoint failed.',
   },
+  MetricsUnavailableException: {
+    statusCode: 502,
+    description: "The server's /metrics could not be read, or has no row-lag histogram (or no such --datastore); the run goes on without publish-to-row latency.",
+  },
 } as const;
 
 export type SimErrorCode = keyof typeof SIM_ERRORS;

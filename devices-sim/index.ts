@@ -20,3 +20,4 @@ export { telemetryTopic, shadowUpdateTopic, shadowDeltaTopic } from './topics.js
 export type { ShadowSummary } from './report.js';
 export type { SimPayload } from './device.js';
 export { buildRunReport, toCsv, urlWithoutCredentials, type RunReport, type RunOutcome } from './run-report.js';
+export { RowLatencyProbe, ROW_LAG_METRIC, type RowLatencySummary, type RowLatencyOptions } from './row-latency.js';

@@ -9,6 +9,7 @@ import type { FleetOptions } from './options.js';
 import { startProgressBar, type ProgressBar } from './progress.js';
 import { formatSummary, type Summary } from './report.js';
 import { runEnvironment } from './run-environment.js';
+import { RowLatencyProbe, type RowLatencyOptions, type RowLatencySummary } from './row-latency.js';
 import { buildRunReport, toCsv, type RunOutcome } from './run-report.js';
 import { startShardedFleet } from './sharded-fleet.js';
 
@@ -43,13 +44,34 @@ function writeReport(path: string, summary: Summary, options: FleetOptions, star
   }
 }
 
+/** The /metrics reading before the run; a server without it costs the latency, not the run. */
+async function startProbe(options: RowLatencyOptions): Promise<RowLatencyProbe | undefined> {
+  try {
+    return await RowLatencyProbe.start(options);
+  } catch (error) {
+    process.stderr.write(`sim: publish-to-row latency will not be measured: ${(error as Error).message} (--metrics-url none turns this off)\n`);
+    return undefined;
+  }
+}
+
+async function finishProbe(probe: RowLatencyProbe | undefined, sent: number): Promise<RowLatencySummary | null> {
+  if (!probe) return null;
+  if (sent > 0) process.stderr.write('sim: waiting for the last rows to be committed (at most 30 s)...\n');
+  try {
+    return await probe.finish(sent > 0 ? {} : { quietMs: 0 });
+  } catch (error) {
+    process.stderr.write(`sim: publish-to-row latency not measured: ${(error as Error).message}\n`);
+    return null;
+  }
+}
+
 async function main(): Promise<void> {
   const command = parseOrExit();
   if (command.kind === 'help') {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  const { options, json, report } = command;
+  const { options, json, report, rowLatency } = command;
   const shards = command.shards ?? 1;
   const startedAt = new Date();
   const abort = new AbortController();
@@ -73,6 +95,7 @@ async function main(): Promise<void> {
       `${options.provision ? `, provisioning through ${options.provision.endpoint} first` : ''}` +
       `${shards > 1 ? `, in ${shards} processes` : ''}\n`,
   );
+  const probe = rowLatency ? await startProbe(rowLatency) : undefined;
   const run = shards > 1 ? startShardedFleet({ ...options, signal: abort.signal, log }, shards) : startFleet({ ...options, signal: abort.signal, log });
   let progress: NodeJS.Timeout | undefined;
   if (process.stderr.isTTY && !json) {
@@ -92,6 +115,7 @@ async function main(): Promise<void> {
   try {
     const summary = await run.done;
     stopProgress();
+    if (rowLatency) summary.rowLatencyMs = await finishProbe(probe, summary.sent);
     printSummary(summary, json);
     if (report !== undefined) writeReport(report, summary, options, startedAt, abort.signal.aborted ? 'interrupted' : 'completed', shards);
   } catch (error) {

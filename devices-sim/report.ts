@@ -5,6 +5,7 @@
 import type { AnomalyStats } from './anomaly-injector.js';
 import type { FaultStats } from './fault-injector.js';
 import type { Random } from './random.js';
+import type { RowLatencySummary } from './row-latency.js';
 
 export interface LatencySummary {
   p50: number;
@@ -44,6 +45,9 @@ export interface Summary extends Counters {
   faults?: FaultSummary;
   /** present for a run over several processes (--shards): each shard's part */
   shards?: ShardPart[];
+  /** broker-receive-to-row latency read from the server's /metrics (see row-latency.ts); null
+   * when it could not be read, absent when not asked for */
+  rowLatencyMs?: RowLatencySummary | null;
 }
 
 /** What the injected faults did; `specs` as given to --fault. */
@@ -229,6 +233,14 @@ export function formatAnomalies(a: AnomalySummary): string {
   return parts.join(', ');
 }
 
+/** One line: receive-to-row percentiles, how many rows, and whether they had all landed. */
+export function formatRowLatency(r: RowLatencySummary | null): string {
+  if (r === null) return 'not measured (/metrics could not be read)';
+  if (r.p50 === null || r.p99 === null) return `no rows committed during the run (${r.datastores.join(', ') || 'no datastores'})`;
+  const late = r.settled ? '' : ', still committing when the wait ended';
+  return `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.count} rows in ${r.datastores.join(', ')}, broker receipt to commit${late})`;
+}
+
 /** Human-readable summary (several lines, no trailing newline). */
 export function formatSummary(summary: Summary): string {
   const lines = [
@@ -245,6 +257,7 @@ export function formatSummary(summary: Summary): string {
     const { p50, p99, max, count } = summary.latencyMs;
     lines.push(`latency      p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${max.toFixed(2)} ms (${count} PUBACKs)`);
   }
+  if (summary.rowLatencyMs !== undefined) lines.push(`row latency  ${formatRowLatency(summary.rowLatencyMs)}`);
   if (summary.anomalies) lines.push(`anomalies    ${formatAnomalies(summary.anomalies)}`);
   if (summary.shadow) {
     const { applied, ignored, reported } = summary.shadow;

@@ -43,6 +43,9 @@ export interface RunReport extends RunEnvironment {
   };
   /** publish-to-PUBACK in ms (QoS 1); every member null otherwise, so CSV columns never move */
   pubackLatencyMs: { p50: number | null; p90: number | null; p99: number | null; max: number | null; count: number };
+  /** broker receipt to committed row in ms, from the server's /metrics (see row-latency.ts); every
+   * member null when not measured */
+  rowLatencyMs: { p50: number | null; p90: number | null; p99: number | null; mean: number | null; count: number | null; settled: boolean | null; datastores: string | null };
   /** what injected faults did (see FaultStats); every member null without --fault */
   faults: {
     disconnects: number | null;
@@ -115,8 +118,15 @@ export function buildRunReport(
     pubackLatencyMs: latency
       ? { p50: latency.p50, p90: latency.p90, p99: latency.p99, max: latency.max, count: latency.count }
       : { p50: null, p90: null, p99: null, max: null, count: 0 },
+    rowLatencyMs: rowLatency(summary),
     faults: faultCounts(summary),
   };
+}
+
+function rowLatency(summary: Summary): RunReport['rowLatencyMs'] {
+  const r = summary.rowLatencyMs;
+  if (!r) return { p50: null, p90: null, p99: null, mean: null, count: null, settled: null, datastores: null };
+  return { p50: r.p50, p90: r.p90, p99: r.p99, mean: r.meanMs, count: r.count, settled: r.settled, datastores: r.datastores.join(' ') };
 }
 
 function faultCounts(summary: Summary): RunReport['faults'] {

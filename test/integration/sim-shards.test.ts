@@ -2,42 +2,19 @@
 // fleet runs in two shard processes, and the one summary the parent prints (and its --report)
 // adds up to exactly the rows stored; every device of the fleet ran, in exactly one shard. On
 // SIGINT the parent stops both shards and still prints the merged summary and writes the report.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { DEFAULT_RESOURCES, type RunningServer } from '../../broker/index.js';
-import type { RunReport, Summary } from '../../devices-sim/index.js';
+import type { RunReport } from '../../devices-sim/index.js';
 import { connect, type Inbox } from '../helpers/mqtt.js';
 import { operatorJson } from '../helpers/operator.js';
+import { sim } from '../helpers/sim-cli.js';
 import { eventually, startTestServer, tempDataDir } from '../helpers/server.js';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const ROWS = {
   datasetName: 'shard_rows',
   actions: [{ actionName: 'q', queryAction: { sqlQuery: 'SELECT deviceId, seq FROM telemetry_store ORDER BY deviceId, seq' } }],
 };
-
-/** The simulator CLI; `done` resolves with its exit code and output once it has exited. */
-function sim(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'devices-sim/main.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const done = new Promise<{ code: number | null; summary: Summary; stderr: string }>((resolveDone, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const last = stdout.trim().split('\n').at(-1) ?? '';
-      try {
-        resolveDone({ code, summary: JSON.parse(last) as Summary, stderr });
-      } catch {
-        reject(new Error(`no JSON summary line (exit ${code}); stdout:\n${stdout}\nstderr:\n${stderr}`));
-      }
-    });
-  });
-  return { child, done };
-}
 
 describe('a sharded simulator run against the real server', () => {
   const data = tempDataDir();

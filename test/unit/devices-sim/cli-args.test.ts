@@ -32,7 +32,23 @@ describe('parseCliArgs', () => {
         devices: 25, rate: 0.5, durationS: 0, qos: 1, url: 'mqtt://broker:1884', prefix: 'lab',
         username: 'u', password: 'p', seed: 99, rampUpMs: 2500,
       }),
+      rowLatency: { metricsUrl: 'http://broker:8080/metrics' },
     });
+  });
+
+  it('reads /metrics for the row latency from the broker\'s host by default, from --metrics-url, or not at all', () => {
+    const latency = (argv: string[]) => {
+      const command = parseCliArgs(argv);
+      return command.kind === 'run' ? command.rowLatency : 'help';
+    };
+    expect(latency([])).toEqual({ metricsUrl: 'http://127.0.0.1:8080/metrics' });
+    expect(latency(['--url', 'ws://10.1.2.3:9000/mqtt'])).toEqual({ metricsUrl: 'http://10.1.2.3:9000/metrics' });
+    expect(latency(['--url', 'wss://iot.example:8443/mqtt'])).toEqual({ metricsUrl: 'https://iot.example:8443/metrics' });
+    expect(latency(['--metrics-url', 'http://stats:9100/metrics', '--datastore', 'telemetry_store'])).toEqual({ metricsUrl: 'http://stats:9100/metrics', datastore: 'telemetry_store' });
+    expect(latency(['--metrics-url', 'none'])).toBeUndefined();
+    expect(errorOf(['--metrics-url', 'stats:9100']).message).toMatch(/--metrics-url must be an http:\/\/ or https:\/\/ URL or "none", got "stats:9100"/);
+    expect(errorOf(['--metrics-url', 'none', '--datastore', 'x']).message).toMatch(/--datastore only applies when the latency is measured/);
+    expect(errorOf(['--datastore', 'no such']).message).toMatch(/--datastore must be a datastore name/);
   });
 
   it('takes --report PATH without its extension and rejects a path in a missing directory', () => {

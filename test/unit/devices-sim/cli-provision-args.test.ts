@@ -44,6 +44,7 @@ describe('provisioning flags of the simulator CLI', () => {
         caFile: ca,
         provision: { endpoint: 'http://10.0.0.5:9090', credentials: KEY, region: 'eu-west-1', certsDir: join(dir, 'certs'), concurrency: 8 },
       }),
+      rowLatency: { metricsUrl: 'http://10.0.0.5:8080/metrics' },
     });
   });
 

@@ -32,13 +32,20 @@ describe('the run report', () => {
       rates: { offered: 20, sent: 25, acknowledged: 22.5 },
       counts: { durationS: 4, connected: 10, sent: 100, acknowledged: 90, errors: 1, skipped: 3, reconnects: 2 },
       pubackLatencyMs: { p50: 5, p90: 9, p99: 10, max: 10, count: 10 },
+      rowLatencyMs: { p50: null, p90: null, p99: null, mean: null, count: null, settled: null, datastores: null },
       faults: { disconnects: null, reconnects: null, vanished: null, inflightAtDisconnect: null, redelivered: null, lost: null },
     });
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
   });
 
-  it('has no publish-to-row latency, which the simulator does not measure', () => {
-    expect(Object.keys(flatten(buildRunReport(qos1Summary(), options, times, environment))).some((key) => /row/i.test(key))).toBe(false);
+  it('holds the row latency the run measured, in the columns an unmeasured run leaves empty', () => {
+    const rowLatencyMs = { p50: 12.5, p90: 40, p99: 95.1, meanMs: 20.2, count: 90, datastores: ['a_store', 'b_store'], settled: true };
+    const measured = buildRunReport({ ...qos1Summary(), rowLatencyMs }, options, times, environment);
+    expect(measured.rowLatencyMs).toEqual({ p50: 12.5, p90: 40, p99: 95.1, mean: 20.2, count: 90, settled: true, datastores: 'a_store b_store' });
+    const unreadable = buildRunReport({ ...qos1Summary(), rowLatencyMs: null }, options, times, environment);
+    expect(Object.keys(flatten(unreadable))).toEqual(Object.keys(flatten(measured)));
+    expect(toCsv(measured)).toContain('rowLatencyMs.p99');
+    expect(toCsv(measured).split('\r\n')[1]).toContain('12.5,40,95.1,20.2,90,true,a_store b_store');
   });
 
   it('keeps the same columns for QoS 0, with acknowledgements and latencies empty', () => {
