@@ -1,7 +1,7 @@
 // MQTT 3.1.1 over TCP, TLS and WebSocket, on aedes 1.x. The only file that imports aedes.
 // Authentication and policy checks are decided by auth.ts; this file feeds it the facts of each
 // connection (TLS client certificate, username/password) and applies its answers to aedes' hooks.
-import { Aedes, type Client } from 'aedes';
+import { Aedes, type Client, type PublishPacket } from 'aedes';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, TLSSocket, type PeerCertificate } from 'node:tls';
 import { constants as cryptoConstants } from 'node:crypto';
@@ -235,16 +235,10 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore, sess
       const payload = toBuffer(packet.payload);
       // a retained publish the store would refuse (quota, size, reserved topic) is refused before the rules see it
       if (retain && !admitted(client, () => retainedStore.admit(packet.topic, payload), callback)) return;
-      const accept = () => {
-        // journaled before the PUBACK: an acknowledged retained message survives a crash
-        if (retain && !admitted(client, () => retainedStore.put(packet.topic, payload, packet.qos), callback)) return;
-        if (retain && typeof packet.payload === 'object') journaled.add(packet.payload);
-        opts.activity?.published(client.id);
-        callback(null);
-      };
       const pending = ingest.fromDevice(client.id, packet);
-      if (pending === undefined) return accept();
-      pending.then(accept, (err: Error) => callback(err));
+      if (pending === undefined) return accepted(client, packet, payload, callback);
+      // an inline arrow: tsx wraps every named function value in __name(), per message here
+      pending.then(() => accepted(client, packet, payload, callback), (err: Error) => callback(err));
     },
     published(packet, client, callback) {
       // Device publishes already went through the rules in authorizePublish; only messages the
@@ -255,6 +249,16 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore, sess
       pending.then(() => callback(null), () => callback(null)); // already counted and logged
     },
   });
+
+  /** The rules took the device's publish: journal a retained one, then let aedes PUBACK it. */
+  function accepted(client: Client, packet: PublishPacket, payload: Buffer, callback: (error?: Error | null) => void): void {
+    const retain = packet.retain === true;
+    // journaled before the PUBACK: an acknowledged retained message survives a crash
+    if (retain && !admitted(client, () => retainedStore.put(packet.topic, payload, packet.qos), callback)) return;
+    if (retain && typeof packet.payload === 'object') journaled.add(packet.payload);
+    opts.activity?.published(client.id);
+    callback(null);
+  }
 
   /** runs a retained-store step; a coded refusal closes the connection without PUBACK */
   function admitted(client: Client, step: () => unknown, callback: (err: Error) => void): boolean {
