@@ -82,3 +82,21 @@ describe('the shadow line of a plug fleet', () => {
     expect(buildSummary({ ...counters, qos: 1 }, 1000, null)).not.toHaveProperty('shadow');
   });
 });
+
+describe('the row latency line', () => {
+  const base = () => buildSummary({ ...counters, qos: 1 }, 1000, null);
+  const line = (summary: ReturnType<typeof base>) => formatSummary(summary).split('\n').find((l) => l.startsWith('row latency'));
+
+  it('prints percentiles with the rows and datastores counted, and says when rows were still coming', () => {
+    const measured = { p50: 41.26, p90: 70, p99: 95.5, meanMs: 45, count: 990, datastores: ['telemetry_store'], settled: true };
+    expect(line({ ...base(), rowLatencyMs: measured })).toBe('row latency  p50 41.3 ms, p99 95.5 ms (990 rows in telemetry_store, broker receipt to commit)');
+    expect(line({ ...base(), rowLatencyMs: { ...measured, settled: false } })).toMatch(/, still committing when the wait ended\)$/);
+  });
+
+  it('says why there is no figure, and is absent when the measurement was turned off', () => {
+    expect(line({ ...base(), rowLatencyMs: null })).toBe('row latency  not measured (/metrics could not be read)');
+    const empty = { p50: null, p90: null, p99: null, meanMs: null, count: 0, datastores: ['a', 'b'], settled: true };
+    expect(line({ ...base(), rowLatencyMs: empty })).toBe('row latency  no rows committed during the run (a, b)');
+    expect(line(base())).toBeUndefined();
+  });
+});
