@@ -55,6 +55,7 @@ function open(i: number): void {
     keepalive: 60,
     reconnectPeriod: 0, // a refused or lost connection counts as such, it is not retried
     connectTimeout: TIMEOUT_MS,
+    log: () => {}, // mqtt.js traces every packet through `debug` even when tracing is off: the client's CPU
   });
   clients.push(client);
   const finish = (ok: boolean) => {
