@@ -118,6 +118,12 @@ export interface ClientActivitySink {
  * payloads) before it is closed as a slow consumer. */
 const DEFAULT_MAX_QUEUED_BYTES = 2 * 1024 * 1024;
 
+/** Connections the kernel holds for us while the event loop is busy (Node's default is 511; Linux
+ * caps it at net.core.somaxconn). A fleet reconnecting at once overflows a short queue, and a
+ * dropped SYN is retried only after 1, 3, 7, 15 s: devices time out that a longer queue admits
+ * within a second or two. */
+const LISTEN_BACKLOG = 4096;
+
 /** TLS 1.2 with forward-secret AEAD suites only; TLS 1.3's suites are all modern. */
 /** What a refused CONNACK's return code means [MQTT-3.2.2.3] (the client sees only the code). */
 const CONNACK_TEXT = { 3: 'server unavailable', 4: 'bad username or password', 5: 'not authorized' } as const;
@@ -388,7 +394,7 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore, sess
   });
   await new Promise<void>((resolve, reject) => {
     tcp.once('error', reject);
-    tcp.listen(opts.port, opts.host, () => {
+    tcp.listen({ port: opts.port, host: opts.host, backlog: LISTEN_BACKLOG }, () => {
       tcp.off('error', reject);
       resolve();
     });
@@ -415,7 +421,7 @@ async function startBroker(opts: MqttOptions, retainedStore: RetainedStore, sess
     server.on('tlsClientError', (err) => log.debug({ err: err.message }, 'mqtts handshake failed'));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(opts.tls!.port, opts.host, () => {
+      server.listen({ port: opts.tls!.port, host: opts.host, backlog: LISTEN_BACKLOG }, () => {
         server.off('error', reject);
         resolve();
       });
