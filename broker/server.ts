@@ -9,7 +9,7 @@ import { BrokerError, isCodedError } from './errors.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { createLogger, type LogLevel, type Logger } from './log.js';
 import { createIngest } from './mqtt/ingest.js';
-import { startMqtt, type MqttServer } from './mqtt/server.js';
+import { LISTEN_BACKLOG, startMqtt, type MqttServer } from './mqtt/server.js';
 import { createHttp } from './http/server.js';
 import { loadAdminKey, type AccessKey } from './identity/keys.js';
 import { carriesSigV4, createSigV4Verifier } from './identity/sigv4.js';
@@ -284,7 +284,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       mqtt: (stream, request) => mqttServer.handleStream(stream, request),
       live: (socket) => live.accept(socket),
     }, sessions);
-    await http.listen({ port: settings.httpPort, host: settings.host });
+    // MQTT over WebSocket arrives here too: the same accept queue as the MQTT listeners'
+    await http.listen({ port: settings.httpPort, host: settings.host, backlog: LISTEN_BACKLOG });
     cleanup.unshift(async () => {
       sockets.close();
       // fastify closes idle keep-alive connections only; one a client holds in another state

@@ -122,7 +122,7 @@ const DEFAULT_MAX_QUEUED_BYTES = 2 * 1024 * 1024;
  * caps it at net.core.somaxconn). A fleet reconnecting at once overflows a short queue, and a
  * dropped SYN is retried only after 1, 3, 7, 15 s: devices time out that a longer queue admits
  * within a second or two. */
-const LISTEN_BACKLOG = 4096;
+export const LISTEN_BACKLOG = 4096;
 
 /** TLS 1.2 with forward-secret AEAD suites only; TLS 1.3's suites are all modern. */
 /** What a refused CONNACK's return code means [MQTT-3.2.2.3] (the client sees only the code). */
