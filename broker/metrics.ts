@@ -2,7 +2,7 @@
 // the modules that own them as plain numbers; here they are read at scrape time (collect), so the
 // hot path never touches the metrics library. Histograms are kept the same way, as bucket counts
 // their owner fills, and rendered as they are.
-import { Registry, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
+import { Registry, Gauge, collectDefaultMetrics, type Histogram } from 'prom-client';
 
 export type Sample = { labels?: Record<string, string>; value: number };
 export type MetricSource = { name: string; help: string; labelNames?: string[]; read: () => Sample[] };

@@ -267,31 +267,21 @@ function rowLatencyOptions(raw: string | undefined, datastore: string | undefine
   if (datastore !== undefined && !/^[a-zA-Z0-9_]{1,128}$/.test(datastore)) {
     invalid(`--datastore must be a datastore name (letters, digits, underscores; at most 128), got "${datastore}"`);
   }
-  let metricsUrl: string;
-  if (raw === undefined) metricsUrl = defaultMetricsUrl(url);
-  else {
-    let parsed: URL;
-    try {
-      parsed = new URL(raw);
-    } catch {
-      invalid(`--metrics-url must be an http:// or https:// URL or "none", got "${raw}"`);
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') invalid(`--metrics-url must be an http:// or https:// URL or "none", got "${raw}"`);
-    metricsUrl = parsed.toString();
-  }
+  const metricsUrl = raw === undefined ? defaultMetricsUrl(url) : httpUrl(raw);
   return { metricsUrl, ...(datastore !== undefined ? { datastore } : {}) };
 }
 
-/** The broker's /metrics: over WebSocket the URL already names the HTTP port; otherwise 8080. */
+function httpUrl(raw: string): string {
+  const parsed = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) invalid(`--metrics-url must be an http:// or https:// URL or "none", got "${raw}"`);
+  return parsed.toString();
+}
+
+/** The broker's /metrics: a ws:// or wss:// URL already names the HTTP port; otherwise 8080. */
 function defaultMetricsUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    invalid(`--url must look like mqtt://host:port, got "${url}"`);
-  }
-  if (parsed.protocol === 'ws:' || parsed.protocol === 'wss:') return `${parsed.protocol === 'wss:' ? 'https' : 'http'}://${parsed.host}/metrics`;
-  return `${defaultEndpoint(url)}/metrics`;
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  if (parsed?.protocol === 'ws:' || parsed?.protocol === 'wss:') return `${parsed.protocol === 'wss:' ? 'https' : 'http'}://${parsed.host}/metrics`;
+  return `${defaultEndpoint(url)}/metrics`; // which reports a URL it cannot parse
 }
 
 /** --fault SPEC..., checked against the fleet's size by resolveFleetOptions. */

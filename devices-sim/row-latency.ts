@@ -194,10 +194,10 @@ async function readLag({ metricsUrl, datastore }: RowLatencyOptions): Promise<Ma
     const reason = cause?.code ?? cause?.message ?? (error as Error).message;
     throw new SimError('MetricsUnavailableException', `reading ${metricsUrl} failed: ${reason}`);
   }
-  const all = parseRowLag(text);
   if (!text.includes(`# TYPE ${ROW_LAG_METRIC} histogram`)) {
     throw new SimError('MetricsUnavailableException', `${metricsUrl} has no ${ROW_LAG_METRIC} (not an iotcore server, or an older one)`);
   }
+  const all = parseRowLag(text);
   if (datastore === undefined) return all;
   const one = all.get(datastore);
   if (!one) throw new SimError('MetricsUnavailableException', `${metricsUrl} reports no datastore "${datastore}" (it has: ${[...all.keys()].join(', ') || 'none'})`);
