@@ -88,9 +88,10 @@ function parseLabels(text: string): Record<string, string> {
   return labels;
 }
 
-/** The rows of `after` that `before` did not have (a datastore new since then counts whole). */
+/** The rows of `after` that `before` did not have. A datastore new since then counts whole, and
+ * so does one whose counts went down (the server restarted, or the datastore was recreated). */
 export function lagSince(after: LagHistogram, before: LagHistogram | undefined): LagHistogram {
-  if (!before) return after;
+  if (!before || after.count < before.count) return after;
   return {
     bounds: after.bounds,
     cumulative: after.cumulative.map((n, i) => n - (before.cumulative[i] ?? 0)),

@@ -30,9 +30,11 @@ describe('row latency from the server\'s /metrics', () => {
     expect(lag.get('b"q')).toEqual(histogram([1, 2], 2, 0.5));
   });
 
-  it('counts only the rows committed since the first reading, a datastore new since then in full', () => {
+  it('counts only the rows committed since the first reading, a datastore new or restarted since then in full', () => {
     expect(lagSince(histogram([10, 90], 100, 55.5), histogram([4, 40], 50, 20))).toEqual(histogram([6, 50], 50, 35.5));
     expect(lagSince(histogram([1, 2], 2, 0.5), undefined)).toEqual(histogram([1, 2], 2, 0.5));
+    // counts that went down started again (a restart, a recreated datastore): all of them are new
+    expect(lagSince(histogram([1, 3], 3, 0.7), histogram([10, 90], 100, 55.5))).toEqual(histogram([1, 3], 3, 0.7));
   });
 
   it('adds datastores into one histogram and refuses to add different buckets', () => {
