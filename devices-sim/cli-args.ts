@@ -44,6 +44,9 @@ ${PROFILE_LINES}
   --devices N      number of devices (default ${FLEET_DEFAULTS.devices})
   --rate R         messages per second PER DEVICE, fractions allowed, e.g. 0.2
                    (default ${FLEET_DEFAULTS.rate}); the fleet sends about N x R msg/s
+  --jitter J       0 to 1: each publish is due up to J x (1/R) after its ideal time, uniformly at
+                   random per publish and reproducible per --seed; the mean rate stays R
+                   (default 0: exactly periodic)
   --duration S     seconds to publish, 0 = until SIGINT/SIGTERM (default ${FLEET_DEFAULTS.durationS})
   --qos 0|1        publish QoS; with 1 the summary reports PUBACK latency (default ${FLEET_DEFAULTS.qos})
   --url URL        broker URL (default mqtt://127.0.0.1:1883, with --provision mqtts://127.0.0.1:8883);
@@ -161,6 +164,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       options: {
         devices: { type: 'string' },
         rate: { type: 'string' },
+        jitter: { type: 'string' },
         duration: { type: 'string' },
         qos: { type: 'string' },
         url: { type: 'string' },
@@ -222,6 +226,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     url,
     devices: numberFlag('devices', values.devices),
     rate: numberFlag('rate', values.rate),
+    jitter: numberFlag('jitter', values.jitter),
     durationS: numberFlag('duration', values.duration),
     qos: qos as 0 | 1 | undefined,
     prefix: values.prefix,

@@ -1,7 +1,7 @@
 // The fleet: N devices driven by ONE scheduler tick. Per-device timers would drift and cost a
 // timer each; instead every tick computes, from absolute time, how many publishes each device
-// owes (k-th publish due at origin + k / rate), so the schedule never drifts and a stalled tick
-// catches up with a bounded burst.
+// owes (k-th publish due at origin + k / rate, plus its jitter: schedule.ts), so the schedule
+// never drifts and a stalled tick catches up with a bounded burst.
 // A shard process runs a slice of the fleet (options.shard) with the ids, seeds and start times
 // those devices have in the whole fleet; sharded-fleet.ts merges the slices' results.
 
@@ -17,13 +17,11 @@ import { resolveFleetOptions, type FleetOptions, type FleetOptionsInput } from '
 import { PROFILES } from './profiles/index.js';
 import { createRandom, deriveSeed } from './random.js';
 import { buildSummary, LatencyRecorder, type AnomalySummary, type FaultSummary, type LatencySnapshot, type ShadowSummary, type Summary } from './report.js';
+import { PublishSchedule } from './schedule.js';
 import { shardDeviceIndexes } from './shard-plan.js';
 
-/** How many publishes a device owes at `now`: the first is due at its origin. */
-export function publishesDue(origin: number, ratePerSec: number, now: number): number {
-  if (!(now >= origin)) return 0; // also false while origin is NaN (not connected yet)
-  return Math.floor(((now - origin) * ratePerSec) / 1000) + 1;
-}
+/** Mixed into a device's seed for its jitter stream. */
+const JITTER_STREAM = 0x6a177e5;
 
 /** The most publishes one device may send in one tick; beyond that the backlog is skipped. */
 export function burstLimit(ratePerSec: number, tickMs: number): number {
@@ -92,6 +90,7 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Flee
   const anomalies = anomalySetup(options); // opens the labels file: a bad path fails before connecting
   const tlsOf = await deviceTls(options);
   const devices: SimDevice[] = [];
+  const schedules: PublishSchedule[] = []; // by position in `devices`
   const indexes = options.shard ? shardDeviceIndexes(options.devices, options.shard.index, options.shard.count) : Array.from({ length: options.devices }, (_, k) => k + 1);
   for (const i of indexes) {
     const random = createRandom(deriveSeed(options.seed, i));
@@ -111,6 +110,8 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Flee
     };
     const injector = anomalies?.injectorFor(deviceOptions.deviceId, i);
     devices.push(new SimDevice(deviceOptions, profile.create(random, deviceOptions.deviceId), counters, hooks, injector));
+    // its own stream, so jitter leaves the readings (and a sharded run's timing) as they were
+    schedules.push(new PublishSchedule(options.rate, options.jitter, createRandom(deriveSeed(deriveSeed(options.seed, i), JITTER_STREAM))));
   }
 
   const startedAt = performance.now();
@@ -127,7 +128,7 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Flee
     for (let i = 0; i < started; i++) {
       const device = devices[i];
       if (device.vanished) continue; // gone for good: it owes nothing
-      const owed = publishesDue(device.origin, options.rate, now) - device.attempted;
+      const owed = schedules[i].dueBy(device.origin, now) - device.attempted;
       if (owed <= 0) continue;
       const toSend = Math.min(owed, burst);
       counters.skipped += owed - toSend;

@@ -46,6 +46,9 @@ export interface FleetOptions {
   rampUpMs: number;
   /** scheduler tick */
   tickMs: number;
+  /** 0..1: each publish is due up to this share of the interval (1 / rate) after its ideal time,
+   * uniformly at random; 0 = exactly periodic (schedule.ts) */
+  jitter: number;
   reconnectPeriodMs: number;
   connectTimeoutMs: number;
   /** after the stop, how long to wait for outstanding PUBACKs */
@@ -97,6 +100,7 @@ export const FLEET_DEFAULTS = {
   seed: 1,
   rampUpMs: 1000,
   tickMs: 10,
+  jitter: 0,
   reconnectPeriodMs: 1000,
   connectTimeoutMs: 10_000,
   drainTimeoutMs: 5000,
@@ -144,6 +148,7 @@ export function resolveFleetOptions(input: FleetOptionsInput): FleetOptions {
   checkNumber('seed', options.seed, 0, 0xffffffff, true);
   checkNumber('rampUpMs', options.rampUpMs, 0, 3_600_000, false);
   checkNumber('tickMs', options.tickMs, 1, 1000, false);
+  checkNumber('jitter', options.jitter, 0, 1, false);
   checkNumber('reconnectPeriodMs', options.reconnectPeriodMs, 0, 3_600_000, false);
   checkNumber('connectTimeoutMs', options.connectTimeoutMs, 1, 3_600_000, false);
   checkNumber('drainTimeoutMs', options.drainTimeoutMs, 0, 3_600_000, false);

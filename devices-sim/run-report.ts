@@ -17,6 +17,8 @@ export interface RunReport extends RunEnvironment {
     devices: number;
     /** msg/s per device */
     rate: number;
+    /** 0..1 of the per-device interval (see --jitter) */
+    jitter: number;
     qos: 0 | 1;
     profile: string;
     /** null = no padding; "MIN-MAX" for sizes spread over a range */
@@ -77,7 +79,7 @@ function round1(value: number): number {
 
 export function buildRunReport(
   summary: Summary,
-  options: Pick<FleetOptions, 'devices' | 'rate' | 'qos' | 'profile' | 'payloadBytes' | 'payloadBytesMax' | 'durationS' | 'url'> & { shards?: number },
+  options: Pick<FleetOptions, 'devices' | 'rate' | 'qos' | 'profile' | 'payloadBytes' | 'payloadBytesMax' | 'durationS' | 'url'> & { shards?: number; jitter?: number },
   run: { startedAt: Date; endedAt: Date; outcome: RunOutcome },
   environment: RunEnvironment,
 ): RunReport {
@@ -93,6 +95,7 @@ export function buildRunReport(
     options: {
       devices: options.devices,
       rate: options.rate,
+      jitter: options.jitter ?? 0,
       qos: options.qos,
       profile: options.profile,
       payloadBytes: options.payloadBytesMax === undefined ? options.payloadBytes ?? null : `${options.payloadBytes}-${options.payloadBytesMax}`,

@@ -146,6 +146,24 @@ describe('simulator profiles against the real server', () => {
     expect(Object.keys(of('env')[0].body)).toEqual(['deviceId', 'ts', 'seq', 'temperature', 'humidity', 'battery']);
     for (const m of [...vibration, ...of('gps'), ...of('env')]) expect(m.body.ts).toBeGreaterThan(Date.UTC(2025, 0, 1));
   }, 30_000);
+
+  it('with jitter spreads a device\'s publishes irregularly around its rate, and keeps the rate', async () => {
+    const mark = seen.at(-1)?.at ?? 0;
+    const { run } = fleet({ prefix: 'jit', devices: 1, rate: 10, durationS: 4, jitter: 1 });
+    const summary = await run.done;
+    await eventually(async () => (seen.filter((m) => m.at > mark && m.body.deviceId === 'jit-1').length >= summary.acknowledged ? true : undefined), 5000, 'every message');
+    const sent = seen.filter((m) => m.at > mark && m.body.deviceId === 'jit-1').map((m) => m.body.ts);
+    expect(sent.length).toBe(summary.sent);
+    // 10 msg/s for 4 s, the mean kept (a stalled scheduler tick skips, it does not shift the schedule)
+    expect(summary.sent + summary.skipped).toBeGreaterThanOrEqual(37);
+    expect(summary.sent + summary.skipped).toBeLessThanOrEqual(41);
+    const gaps = sent.slice(1).map((t, k) => t - sent[k]);
+    const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+    const sd = Math.sqrt(gaps.reduce((a, g) => a + (g - mean) ** 2, 0) / gaps.length);
+    // periodic at 10 msg/s would be 100 ms apart give or take a 10 ms tick; jitter 1 spreads the
+    // gaps over 0-200 ms (standard deviation ~41 ms)
+    expect(sd).toBeGreaterThan(20);
+  }, 30_000);
 });
 
 describe('a provisioned plug fleet with security on', () => {

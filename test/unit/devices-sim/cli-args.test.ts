@@ -23,14 +23,14 @@ describe('parseCliArgs', () => {
   it('reads every documented flag, with fractional per-device rates and ramp-up in seconds', () => {
     const command = parseCliArgs([
       '--devices', '25', '--rate', '0.5', '--duration', '0', '--qos', '1', '--url', 'mqtt://broker:1884',
-      '--prefix', 'lab', '--username', 'u', '--password', 'p', '--seed', '99', '--ramp-up', '2.5', '--json',
+      '--prefix', 'lab', '--username', 'u', '--password', 'p', '--seed', '99', '--ramp-up', '2.5', '--jitter', '0.2', '--json',
     ]);
     expect(command).toEqual({
       kind: 'run',
       json: true,
       options: expect.objectContaining({
         devices: 25, rate: 0.5, durationS: 0, qos: 1, url: 'mqtt://broker:1884', prefix: 'lab',
-        username: 'u', password: 'p', seed: 99, rampUpMs: 2500,
+        username: 'u', password: 'p', seed: 99, rampUpMs: 2500, jitter: 0.2,
       }),
       rowLatency: { metricsUrl: 'http://broker:8080/metrics' },
     });
@@ -71,6 +71,8 @@ describe('parseCliArgs', () => {
     [['--rate', '0'], /--rate must be greater than 0/],
     [['--duration=-3'], /--duration must be between 0 and/],
     [['--qos', '2'], /--qos must be 0 or 1, got "2"/],
+    [['--jitter', '1.5'], /--jitter must be between 0 and 1, got 1.5/],
+    [['--jitter', 'lots'], /--jitter expects a number, got "lots"/],
     [['--url', 'localhost:1883'], /--url must look like mqtt:\/\/host:port/],
     [['--prefix', 'a/b'], /--prefix may only contain/],
     [['--username', 'u'], /--username and --password must be given together/],

@@ -28,7 +28,7 @@ describe('the run report', () => {
       commit: 'abc1234',
       machine: environment.machine,
       versions: environment.versions,
-      options: { devices: 10, rate: 2, qos: 1, profile: 'environment', payloadBytes: null, durationS: 5, url: 'mqtt://broker:1883', shards: 1, faults: null },
+      options: { devices: 10, rate: 2, jitter: 0, qos: 1, profile: 'environment', payloadBytes: null, durationS: 5, url: 'mqtt://broker:1883', shards: 1, faults: null },
       rates: { offered: 20, sent: 25, acknowledged: 22.5 },
       counts: { durationS: 4, connected: 10, sent: 100, acknowledged: 90, errors: 1, skipped: 3, reconnects: 2 },
       pubackLatencyMs: { p50: 5, p90: 9, p99: 10, max: 10, count: 10 },
