@@ -14,17 +14,18 @@ export type Metric = (typeof METRICS)[number];
 /** A numeric metric of some profile (see PROFILES[name].metrics). */
 export type MetricName = string;
 
-export const ANOMALY_KINDS = ['spike', 'shift', 'drift', 'stuck', 'dropout', 'noise'] as const;
+export const ANOMALY_KINDS = ['spike', 'shift', 'drift', 'stuck', 'dropout', 'noise', 'flood'] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 
 export interface AnomalySpec {
   kind: AnomalyKind;
-  /** null for dropout: the whole message is withheld */
+  /** null for dropout (the whole message is withheld) and flood (whole messages are added) */
   metric: MetricName | null;
   /** seconds after the device's first message */
   atS: number;
   /** in the metric's unit: the offset (spike, shift), the offset reached at the end (drift), the
-   * standard deviation of the added noise (noise); null for stuck and dropout */
+   * standard deviation of the added noise (noise); for flood, how many messages the device sends
+   * per scheduled one (2..100); null for stuck and dropout */
   magnitude: number | null;
   /** seconds the anomaly lasts; Infinity = until the run ends; 0 for spike (one reading) */
   durationS: number;
@@ -36,7 +37,8 @@ export interface AnomalyLabel {
   metric: MetricName | null;
   kind: AnomalyKind;
   /** epoch ms (the payload's `ts`) of the first and last anomalous message sent; for dropout,
-   * of the first and last message withheld */
+   * of the first and last message withheld; for flood, of the first and last message of the
+   * window (every message sent in it counts) */
   startTs: number;
   endTs: number;
   magnitude: number | null;
@@ -71,15 +73,24 @@ export const DEFAULT_MAGNITUDE = Object.fromEntries(
 ) as Record<MagnitudeKind, Record<Metric, number>>;
 /** A drift needs a finite ramp; every other window lasts until the run ends unless given. */
 export const DEFAULT_DRIFT_S = 60;
+/** A flood sends this many messages per scheduled one unless given; at most MAX_FLOOD_FACTOR. */
+export const DEFAULT_FLOOD_FACTOR = 10;
+export const MAX_FLOOD_FACTOR = 100;
 
-export const ANOMALY_SYNTAX = 'KIND:METRIC@SECONDS[:MAGNITUDE][:DURATIONs] (dropout@SECONDS[:DURATIONs])';
+/** Kinds about whole messages, not one metric's values. */
+function isMessageKind(kind: AnomalyKind): kind is 'dropout' | 'flood' {
+  return kind === 'dropout' || kind === 'flood';
+}
+
+export const ANOMALY_SYNTAX = 'KIND:METRIC@SECONDS[:MAGNITUDE][:DURATIONs] (dropout@SECONDS[:DURATIONs], flood@SECONDS[:FACTOR][:DURATIONs])';
 
 function invalid(message: string): never {
   throw new SimError('InvalidArgumentException', message);
 }
 
+/** Kinds whose magnitude is in a metric's unit (flood's is a factor of messages). */
 function hasMagnitude(kind: AnomalyKind): kind is MagnitudeKind {
-  return kind !== 'stuck' && kind !== 'dropout';
+  return kind !== 'stuck' && kind !== 'dropout' && kind !== 'flood';
 }
 
 /** The numeric metrics of a profile, in payload order. */
@@ -114,6 +125,8 @@ export function parseAnomalySpec(text: string, profile: ProfileName = DEFAULT_PR
   let metric: MetricName | null = null;
   if (kind === 'dropout') {
     if (metricText !== undefined) fail('dropout takes no metric (the whole message is withheld): dropout@SECONDS[:DURATIONs]');
+  } else if (kind === 'flood') {
+    if (metricText !== undefined) fail('flood takes no metric (whole messages are added): flood@SECONDS[:FACTOR][:DURATIONs]');
   } else {
     if (metricText === undefined) fail(`missing metric (one of ${profileMetrics(profile).join(', ')})`);
     metric = metricOf(metricText, profile) ?? fail(unknownMetric(metricText, profile));
@@ -138,10 +151,10 @@ export function parseAnomalySpec(text: string, profile: ProfileName = DEFAULT_PR
     kind,
     metric,
     atS,
-    magnitude: hasMagnitude(kind) ? (magnitude ?? PROFILES[profile].metrics[metric!].anomaly[kind]) : null,
+    magnitude: kind === 'flood' ? (magnitude ?? DEFAULT_FLOOD_FACTOR) : hasMagnitude(kind) ? (magnitude ?? PROFILES[profile].metrics[metric!].anomaly[kind]) : null,
     durationS: kind === 'spike' ? 0 : (durationS ?? (kind === 'drift' ? DEFAULT_DRIFT_S : Number.POSITIVE_INFINITY)),
   };
-  if (!hasMagnitude(kind) && magnitude !== undefined) fail(`${kind} takes no magnitude (a duration ends with "s", e.g. 20s)`);
+  if (!hasMagnitude(kind) && kind !== 'flood' && magnitude !== undefined) fail(`${kind} takes no magnitude (a duration ends with "s", e.g. 20s)`);
   if (kind === 'spike' && durationS !== undefined) fail('spike takes no duration (it changes one reading)');
   checkAnomalySpec(spec, fail, profile);
   return spec;
@@ -155,13 +168,18 @@ function numberIn(text: string, message: string, fail: (why: string) => never): 
 /** Validates a spec built in code, or parsed for another profile, against `profile`. */
 export function checkAnomalySpec(spec: AnomalySpec, fail: (why: string) => never, profile: ProfileName = DEFAULT_PROFILE): void {
   if (!ANOMALY_KINDS.includes(spec.kind)) fail(`unknown kind "${String(spec.kind)}" (one of ${ANOMALY_KINDS.join(', ')})`);
-  if (spec.kind === 'dropout') {
-    if (spec.metric !== null) fail('dropout takes no metric');
+  if (isMessageKind(spec.kind)) {
+    if (spec.metric !== null) fail(`${spec.kind} takes no metric`);
   } else if (typeof spec.metric !== 'string' || !Object.hasOwn(PROFILES[profile].metrics, spec.metric)) {
     fail(unknownMetric(String(spec.metric), profile));
   }
   if (!(Number.isFinite(spec.atS) && spec.atS >= 0)) fail(`start must be a number of seconds >= 0, got ${spec.atS}`);
-  if (hasMagnitude(spec.kind)) {
+  if (spec.kind === 'flood') {
+    const f = spec.magnitude;
+    if (typeof f !== 'number' || !Number.isInteger(f) || f < 2 || f > MAX_FLOOD_FACTOR) {
+      fail(`flood factor must be a whole number of messages per scheduled one from 2 to ${MAX_FLOOD_FACTOR}, got ${String(f)}`);
+    }
+  } else if (hasMagnitude(spec.kind)) {
     if (typeof spec.magnitude !== 'number' || !Number.isFinite(spec.magnitude) || spec.magnitude === 0) {
       fail(`magnitude must be a number other than 0, got ${String(spec.magnitude)}`);
     }
@@ -179,7 +197,8 @@ export function checkAnomalySpec(spec: AnomalySpec, fail: (why: string) => never
 /** Canonical text of a spec, the --anomaly form (for messages and the summary). */
 export function formatAnomalySpec(spec: AnomalySpec): string {
   const target = spec.metric === null ? spec.kind : `${spec.kind}:${spec.metric}`;
-  const magnitude = spec.magnitude === null ? '' : `:${spec.magnitude > 0 ? '+' : ''}${spec.magnitude}`;
+  const sign = spec.magnitude !== null && spec.magnitude > 0 && spec.kind !== 'flood' ? '+' : '';
+  const magnitude = spec.magnitude === null ? '' : `:${sign}${spec.magnitude}`;
   const duration = spec.durationS === 0 || !Number.isFinite(spec.durationS) ? '' : `:${spec.durationS}s`;
   return `${target}@${spec.atS}${magnitude}${duration}`;
 }

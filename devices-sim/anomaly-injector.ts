@@ -15,6 +15,9 @@ import { gaussian, type Random } from './random.js';
 export const MAX_RANDOM_PER_DEVICE = 10_000;
 /** Random windows last between these many seconds (spikes are one reading). */
 const RANDOM_DURATION_S = [10, 60] as const;
+/** What random anomalies are picked from: never a flood, which would multiply the load the run
+ * was asked for (a flood is only injected when --anomaly names one). */
+const RANDOM_KINDS = ANOMALY_KINDS.filter((k) => k !== 'flood');
 
 /** Fleet-wide anomaly counters (one object shared by every device's injector). */
 export interface AnomalyStats {
@@ -111,6 +114,10 @@ export class DeviceAnomalies {
     let out = reading;
     for (const inj of all) {
       if (inj.closed || elapsedMs < inj.startMs || inj.spec.kind === 'dropout') continue;
+      if (inj.spec.kind === 'flood') {
+        record(inj, nowMs); // every message of the window is part of the flood; readings stay normal
+        continue;
+      }
       const metric = inj.spec.metric!;
       out = { ...out, [metric]: this.inject(inj, out[metric] as number, elapsedMs) };
       record(inj, nowMs);
@@ -118,6 +125,15 @@ export class DeviceAnomalies {
     }
     this.lastSent = out;
     return out;
+  }
+
+  /** Messages to send per scheduled one at `elapsedMs`: an open flood's factor, else 1. */
+  messagesPerPublish(elapsedMs: number): number {
+    let factor = 1;
+    for (const inj of this.injections) {
+      if (inj.spec.kind === 'flood' && !inj.closed && elapsedMs >= inj.startMs && elapsedMs < inj.endMs) factor = Math.max(factor, inj.spec.magnitude!);
+    }
+    return factor;
   }
 
   /** Closes every window still open (the run is over) and counts the ones never reached. */
@@ -142,6 +158,7 @@ export class DeviceAnomalies {
         inj.held ??= (this.lastSent?.[metric!] as number | undefined) ?? value;
         return inj.held;
       case 'dropout':
+      case 'flood':
         return value;
     }
   }
@@ -171,7 +188,7 @@ export class DeviceAnomalies {
     }
     this.randomStarted++;
     const r = this.random;
-    const kind = ANOMALY_KINDS[Math.floor(r() * ANOMALY_KINDS.length)];
+    const kind = RANDOM_KINDS[Math.floor(r() * RANDOM_KINDS.length)];
     const metric = kind === 'dropout' ? null : this.metricNames[Math.floor(r() * this.metricNames.length)];
     const magnitude =
       kind === 'stuck' || kind === 'dropout' ? null : roundTo(this.metrics[metric!].anomaly[kind] * (0.5 + r()), Math.max(2, this.metrics[metric!].decimals));

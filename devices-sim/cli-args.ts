@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_DRIFT_S, DEFAULT_MAGNITUDE, MAX_ANOMALY_RATE, MAX_ANOMALY_SPECS, parseAnomalySpec, type AnomalyOptions } from './anomalies.js';
+import { DEFAULT_DRIFT_S, DEFAULT_FLOOD_FACTOR, DEFAULT_MAGNITUDE, MAX_ANOMALY_RATE, MAX_ANOMALY_SPECS, MAX_FLOOD_FACTOR, parseAnomalySpec, type AnomalyOptions } from './anomalies.js';
 import { ACCESS_KEY_ENV, readCaFile, resolveCredentials } from './credentials.js';
 import { SimError } from './errors.js';
 import { DEFAULT_FLAP_PERIOD_S, MAX_FAULT_SPECS, parseFaultSpec, type FaultSpec } from './faults.js';
@@ -78,6 +78,8 @@ Injected anomalies (ground truth for scoring detectors; the payload keeps its fi
                      noise:M@S[:SD][:Ds]   + Gaussian noise of standard deviation SD
                      stuck:M@S[:Ds]        the last value sent, repeated (flatline)
                      dropout@S[:Ds]        nothing sent (the device is silent)
+                     flood@S[:F][:Ds]      F messages sent per scheduled one, readings normal
+                                           (F from 2 to ${MAX_FLOOD_FACTOR}, default ${DEFAULT_FLOOD_FACTOR})
                    M: a numeric metric of the profile (environment: temperature, humidity or
                    battery). S: seconds after the device's first message. MAG/SD: signed, in
                    the metric's unit; environment defaults (temperature °C, humidity %,

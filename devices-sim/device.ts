@@ -207,14 +207,19 @@ export class SimDevice implements FaultTarget {
     if (outcome === 'applied' && client.connected) this.reportShadow(client);
   }
 
-  /** Publishes the next reading now. Returns false when it cannot (counted as a skip) or when a
-   * dropout anomaly withholds it (counted by the injector). */
   /** the size message `seq` is padded to: fixed, or spread over a range */
   private targetBytes(seq: number, min: number): number {
     const max = this.options.payloadBytesMax;
     return max === undefined ? min : payloadSizeFor(seq, min, max);
   }
 
+  /** Messages to send for one scheduled publish: more than one while a flood anomaly is open. */
+  messagesPerPublish(): number {
+    return this.anomalies ? this.anomalies.messagesPerPublish(performance.now() - this.origin) : 1;
+  }
+
+  /** Publishes the next reading now. Returns false when it cannot (counted as a skip) or when a
+   * dropout anomaly withholds it (counted by the injector). */
   publishNext(): boolean {
     const client = this.client;
     if (!client || !client.connected || this.dropped || this.inflight >= this.options.maxInflight) {

@@ -133,7 +133,8 @@ async function run(options: FleetOptions, counters: FleetCounters): Promise<Flee
       const toSend = Math.min(owed, burst);
       counters.skipped += owed - toSend;
       device.attempted += owed;
-      for (let k = 0; k < toSend; k++) device.publishNext(); // counts its own skips when offline
+      // publishNext counts its own skips (offline, too many unacknowledged); a flood sends several
+      for (let k = 0; k < toSend; k++) for (let n = device.messagesPerPublish(); n > 0; n--) device.publishNext();
     }
     // after this tick's publishes: a fault hits devices with QoS 1 publishes just written and
     // unacknowledged, as a real network failure hits a busy device

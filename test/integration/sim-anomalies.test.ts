@@ -1,6 +1,7 @@
 // The simulator's injected anomalies reach the datastore as labelled: a fleet against the real
 // server with a spike and a stuck (flatline) anomaly on its first device writes a labels file
-// whose startTs/endTs are the `ts` of rows actually stored, with the injected values in them.
+// whose startTs/endTs are the `ts` of rows actually stored, with the injected values in them; a
+// flood stores F times the rate inside its labelled window.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_RESOURCES, type RunningServer } from '../../broker/index.js';
@@ -90,5 +91,38 @@ describe('simulated anomalies against the real server', () => {
     // ...while before it the humidity moved, as a live sensor's does
     const early = first.filter((r) => r.ts < spike.startTs).map((r) => r.humidity);
     expect(new Set(early).size).toBeGreaterThan(1);
+  }, 30_000);
+
+  it('stores a flood as F times the device\'s rate inside the labelled window and its normal rate outside it', async () => {
+    const labelsFile = join(data.dir, 'flood-labels.jsonl');
+    const summary = await runFleet({
+      url: `mqtt://127.0.0.1:${server.mqttPort}`,
+      devices: 1,
+      rate: 10,
+      durationS: 3,
+      qos: 1,
+      prefix: 'flood',
+      rampUpMs: 0,
+      anomalies: { specs: [parseAnomalySpec('flood@1:5:1s')], labelsFile },
+    });
+    expect(summary.errors).toBe(0);
+    expect(summary.acknowledged).toBe(summary.sent);
+    expect(summary.anomalies).toMatchObject({ injected: 1, byKind: expect.objectContaining({ flood: 1 }) });
+    const [flood] = readFileSync(labelsFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as AnomalyLabel);
+    expect(flood).toMatchObject({ deviceId: 'flood-1', metric: null, kind: 'flood', magnitude: 5 });
+
+    await server.analytics.flush();
+    const res = await operatorJson<{ rows: [string, number | string, number | string][] }>(`http://127.0.0.1:${server.httpPort}`, '/api/datasets/sim_rows/run', { method: 'POST' });
+    const rows = res.body.rows.filter(([deviceId]) => deviceId === 'flood-1').map(([, ts, seq]) => ({ ts: Number(ts), seq: Number(seq) }));
+    expect(rows).toHaveLength(summary.acknowledged);
+    expect(rows.map((r) => r.seq)).toEqual(rows.map((_, k) => k + 1)); // every flood message a reading of its own
+    const inWindow = rows.filter((r) => r.ts >= flood.startTs && r.ts <= flood.endTs);
+    expect(inWindow).toHaveLength(flood.messages);
+    // ~1 s at 5 x 10 msg/s inside, ~2 s at 10 msg/s outside (lower bounds leave room for a
+    // stalled scheduler tick, which skips rather than shifts)
+    expect(flood.messages).toBeGreaterThanOrEqual(30);
+    expect(flood.messages).toBeLessThanOrEqual(55);
+    expect(rows.length - inWindow.length).toBeGreaterThanOrEqual(10);
+    expect(rows.length - inWindow.length).toBeLessThanOrEqual(25);
   }, 30_000);
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAnomalySpec, type AnomalyLabel, type AnomalySpec, type Metric } from '../../../devices-sim/anomalies.js';
+import { formatAnomalySpec, parseAnomalySpec, type AnomalyLabel, type AnomalySpec, type Metric } from '../../../devices-sim/anomalies.js';
 import { createAnomalyStats, DeviceAnomalies } from '../../../devices-sim/anomaly-injector.js';
 import { parseCliArgs } from '../../../devices-sim/cli-args.js';
 import { SimError } from '../../../devices-sim/errors.js';
@@ -91,6 +91,29 @@ describe('anomaly injection, one kind at a time (seed 7, one reading per second)
     expect(labels).toEqual([{ deviceId: 'dev-1', metric: null, kind: 'dropout', startTs: T0 + 5000, endTs: T0 + 7000, magnitude: null, messages: 3 }]);
   });
 
+  it('a flood asks for F messages per scheduled one inside its window only, labels every message of it, and leaves the readings alone', () => {
+    const labels: AnomalyLabel[] = [];
+    const injector = new DeviceAnomalies('dev-1', [spec('flood@5:4:3s')], createRandom(1), 0, createAnomalyStats(), (l) => labels.push(l));
+    const profile = createEnvironmentProfile(createRandom(deriveSeed(7, 1)));
+    const baseline = createEnvironmentProfile(createRandom(deriveSeed(7, 1)));
+    const perPublish: number[] = [];
+    let sent = 0;
+    for (let k = 0; k < 10; k++) {
+      const elapsed = k * 1000;
+      const n = injector.messagesPerPublish(elapsed);
+      perPublish.push(n);
+      for (let j = 0; j < n; j++) {
+        const ts = T0 + elapsed + j;
+        expect(injector.apply(profile.next(ts), ts, elapsed)).toEqual(baseline.next(ts));
+        sent++;
+      }
+    }
+    injector.finish();
+    expect(perPublish).toEqual([1, 1, 1, 1, 1, 4, 4, 4, 1, 1]);
+    expect(sent).toBe(19);
+    expect(labels).toEqual([{ deviceId: 'dev-1', metric: null, kind: 'flood', startTs: T0 + 5000, endTs: T0 + 7003, magnitude: 4, messages: 12 }]);
+  });
+
   it('noise adds zero-mean Gaussian noise of the given standard deviation inside its window only', () => {
     const { rows, labels } = simulate([spec('noise:temperature@5:2:10s')], { messages: 300, intervalMs: 100 });
     const inside = range(50, 149);
@@ -140,11 +163,18 @@ describe('the --anomaly syntax', () => {
     expect(spec('stuck:humidity@60:20s')).toEqual({ kind: 'stuck', metric: 'humidity', atS: 60, magnitude: null, durationS: 20 });
     expect(spec('noise:temperature@5')).toEqual({ kind: 'noise', metric: 'temperature', atS: 5, magnitude: 3, durationS: Number.POSITIVE_INFINITY });
     expect(spec('dropout@10:5s')).toEqual({ kind: 'dropout', metric: null, atS: 10, magnitude: null, durationS: 5 });
+    expect(spec('flood@10')).toEqual({ kind: 'flood', metric: null, atS: 10, magnitude: 10, durationS: Number.POSITIVE_INFINITY });
+    expect(spec('flood@2:5:30s')).toEqual({ kind: 'flood', metric: null, atS: 2, magnitude: 5, durationS: 30 });
+    expect(formatAnomalySpec(spec('flood@2:5:30s'))).toBe('flood@2:5:30s');
   });
 
   it.each([
     ['spike:temperature', /expected KIND:METRIC@SECONDS/],
-    ['blip:temperature@3', /unknown kind "blip" \(one of spike, shift, drift, stuck, dropout, noise\)/],
+    ['blip:temperature@3', /unknown kind "blip" \(one of spike, shift, drift, stuck, dropout, noise, flood\)/],
+    ['flood:temperature@3', /flood takes no metric \(whole messages are added\)/],
+    ['flood@3:1', /flood factor must be a whole number of messages per scheduled one from 2 to 100, got 1/],
+    ['flood@3:2.5', /flood factor must be a whole number/],
+    ['flood@3:101', /from 2 to 100, got 101/],
     ['spike:temp@3', /unknown metric "temp" \(one of temperature, humidity, battery\)/],
     ['spike@3', /missing metric/],
     ['dropout:temperature@3', /dropout takes no metric/],
