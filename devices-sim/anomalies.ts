@@ -77,9 +77,13 @@ export const DEFAULT_DRIFT_S = 60;
 export const DEFAULT_FLOOD_FACTOR = 10;
 export const MAX_FLOOD_FACTOR = 100;
 
-/** Kinds about whole messages, not one metric's values. */
-function isMessageKind(kind: AnomalyKind): kind is 'dropout' | 'flood' {
-  return kind === 'dropout' || kind === 'flood';
+/** Kinds about whole messages, not one metric's values, and the syntax a metric given to one breaks. */
+const MESSAGE_KINDS = {
+  dropout: 'the whole message is withheld): dropout@SECONDS[:DURATIONs]',
+  flood: 'whole messages are added): flood@SECONDS[:FACTOR][:DURATIONs]',
+} as const;
+function isMessageKind(kind: AnomalyKind): kind is keyof typeof MESSAGE_KINDS {
+  return Object.hasOwn(MESSAGE_KINDS, kind);
 }
 
 export const ANOMALY_SYNTAX = 'KIND:METRIC@SECONDS[:MAGNITUDE][:DURATIONs] (dropout@SECONDS[:DURATIONs], flood@SECONDS[:FACTOR][:DURATIONs])';
@@ -123,10 +127,8 @@ export function parseAnomalySpec(text: string, profile: ProfileName = DEFAULT_PR
   if (!kind) fail(`unknown kind "${kindText}" (one of ${ANOMALY_KINDS.join(', ')})`);
   if (extra.length > 0) fail(`expected ${ANOMALY_SYNTAX}`);
   let metric: MetricName | null = null;
-  if (kind === 'dropout') {
-    if (metricText !== undefined) fail('dropout takes no metric (the whole message is withheld): dropout@SECONDS[:DURATIONs]');
-  } else if (kind === 'flood') {
-    if (metricText !== undefined) fail('flood takes no metric (whole messages are added): flood@SECONDS[:FACTOR][:DURATIONs]');
+  if (isMessageKind(kind)) {
+    if (metricText !== undefined) fail(`${kind} takes no metric (${MESSAGE_KINDS[kind]}`);
   } else {
     if (metricText === undefined) fail(`missing metric (one of ${profileMetrics(profile).join(', ')})`);
     metric = metricOf(metricText, profile) ?? fail(unknownMetric(metricText, profile));
@@ -154,7 +156,7 @@ export function parseAnomalySpec(text: string, profile: ProfileName = DEFAULT_PR
     magnitude: kind === 'flood' ? (magnitude ?? DEFAULT_FLOOD_FACTOR) : hasMagnitude(kind) ? (magnitude ?? PROFILES[profile].metrics[metric!].anomaly[kind]) : null,
     durationS: kind === 'spike' ? 0 : (durationS ?? (kind === 'drift' ? DEFAULT_DRIFT_S : Number.POSITIVE_INFINITY)),
   };
-  if (!hasMagnitude(kind) && kind !== 'flood' && magnitude !== undefined) fail(`${kind} takes no magnitude (a duration ends with "s", e.g. 20s)`);
+  if (spec.magnitude === null && magnitude !== undefined) fail(`${kind} takes no magnitude (a duration ends with "s", e.g. 20s)`);
   if (kind === 'spike' && durationS !== undefined) fail('spike takes no duration (it changes one reading)');
   checkAnomalySpec(spec, fail, profile);
   return spec;

@@ -10,16 +10,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { killChildServers, startChildServer, type ChildServer } from '../helpers/child-server.js';
+import { connectPacket, encode } from '../helpers/mqtt-raw.js';
 import { tempDataDir } from '../helpers/server.js';
 
 const CONNECTIONS = 1200;
-/** MQTT 3.1.1 CONNECT, clean session, keepalive 60 s, client id `burst-<n>` */
-function connectPacket(n: number): Buffer {
-  const id = Buffer.from(`burst-${n}`);
-  const variable = Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 60]);
-  const body = Buffer.concat([variable, Buffer.from([id.length >> 8, id.length & 0xff]), id]);
-  return Buffer.concat([Buffer.from([0x10, body.length]), body]);
-}
 
 /** The kernel caps any listen queue at net.core.somaxconn; below our burst the test means nothing. */
 function somaxconn(): number {
@@ -62,7 +56,7 @@ if (!enough) console.warn(`listen-backlog test skipped: net.core.somaxconn is ${
         sockets.push(socket);
         socket.on('error', () => {});
         socket.once('connect', () => {
-          socket.write(connectPacket(n));
+          socket.write(encode(connectPacket(`burst-${n}`, { keepalive: 60 })));
           if (++established === CONNECTIONS) resolve();
         });
         // CONNACK: 0x20 0x02, session present 0, return code 0
