@@ -119,19 +119,29 @@ export class ChannelRunner {
    * once the archive append has settled (its messages are then in the queue, or failed).
    */
   async reserve(count: number): Promise<() => void> {
-    if (this.roomWaiters.length > 0 || !this.fits(count)) {
+    if (!this.tryReserve(count)) {
       this.c.backpressureWaits++;
       await new Promise<void>((admit) => this.roomWaiters.push({ count, admit }));
-    } else {
-      this.reserved += count;
     }
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.reserved -= count;
-      this.wakeProducers();
+      this.release(count);
     };
+  }
+
+  /** reserve() without waiting: takes the room and says true only when it is free now and nobody
+   * waits before us (so order holds); the caller then owes exactly one release(count). */
+  tryReserve(count: number): boolean {
+    if (this.roomWaiters.length > 0 || !this.fits(count)) return false;
+    this.reserved += count;
+    return true;
+  }
+
+  release(count: number): void {
+    this.reserved -= count;
+    this.wakeProducers();
   }
 
   private fits(count: number): boolean {
