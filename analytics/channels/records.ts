@@ -13,17 +13,20 @@ interface RecordLine {
   payload: string;
 }
 
+/** The line JSON.stringify would write for a RecordLine, built as text: once per archived
+ * message, and no record object or key walk on the way. */
 export function encodeRecord(m: ArchivedMessage): string {
-  const line: RecordLine = {
-    seq: m.seq,
-    receivedAt: m.receivedAt,
-    messageId: m.messageId,
-    clientId: m.clientId,
-    topic: m.topic,
-    deliveryKey: m.deliveryKey,
-    payload: m.payload.toString('base64'),
-  };
-  return JSON.stringify(line) + '\n';
+  let line = '{"seq":' + jsonNumber(m.seq) + ',"receivedAt":' + jsonNumber(m.receivedAt);
+  if (m.messageId !== undefined) line += ',"messageId":' + JSON.stringify(m.messageId);
+  if (m.clientId !== undefined) line += ',"clientId":' + JSON.stringify(m.clientId);
+  if (m.topic !== undefined) line += ',"topic":' + JSON.stringify(m.topic);
+  if (m.deliveryKey !== undefined) line += ',"deliveryKey":' + JSON.stringify(m.deliveryKey);
+  // base64 needs no escaping
+  return line + ',"payload":"' + m.payload.toString('base64') + '"}\n';
+}
+
+function jsonNumber(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
 }
 
 /** Parses one line; undefined for a torn or foreign line (never throws). */
