@@ -31,6 +31,7 @@ export interface InFlight {
 export function startActions(rule: RunnableRule, ev: RuleEvaluation, m: MessageContext, sinks: RuleSinks, inFlight: InFlight): Promise<void> | undefined {
   const { output, scope } = ev;
   const actions = rule.actions;
+  if (actions.length === 1 && rule.durableCount === 1 && rule.errorAction === undefined) return startOnlyAction(rule, ev, m, sinks, inFlight);
   const run = new ActionRun(rule, scope, m, sinks, inFlight);
   inFlight.begin();
   const ack = rule.durableCount > 0
@@ -45,6 +46,30 @@ export function startActions(rule: RunnableRule, ev: RuleEvaluation, m: MessageC
     else done.then(() => run.ok(), (e: unknown) => run.fail(i, e));
   }
   return ack;
+}
+
+/** The common rule, one channel and no error action: the action's own promise, with the counters
+ * and the failure text of the general run, is the acknowledgement; no run object, no second promise. */
+function startOnlyAction(rule: RunnableRule, ev: RuleEvaluation, m: MessageContext, sinks: RuleSinks, inFlight: InFlight): Promise<void> {
+  const action = rule.actions[0]!;
+  inFlight.begin();
+  return action.run(ev.output, ev.scope, sinks, m.msg).then(
+    () => {
+      rule.counters.actionsOk++;
+      inFlight.end();
+    },
+    (e: unknown) => {
+      rule.counters.actionsFailed++;
+      inFlight.end();
+      let text: string;
+      try {
+        text = failureLine(failureOf(action, ev.scope, e));
+      } catch (built) {
+        text = errorText(built); // as the general run does when its report cannot be built
+      }
+      throw new RulesError('RuleActionFailedException', `rule ${rule.name}: ${text}`);
+    },
+  );
 }
 
 class ActionRun {
@@ -100,12 +125,9 @@ class ActionRun {
     let errorActionDone: Promise<void> | undefined;
     try {
       failed.sort((a, b) => a.slot - b.slot);
-      const failures: ActionFailure[] = failed.map(({ slot, reason }) => {
-        const action = rule.actions[slot]!;
-        return { failedAction: action.failedActionName, failedResource: action.resource(scope), errorMessage: errorText(reason) };
-      });
+      const failures = failed.map(({ slot, reason }) => failureOf(rule.actions[slot]!, scope, reason));
       if (this.durableFailed) {
-        failure = new RulesError('RuleActionFailedException', `rule ${rule.name}: ${failures.map((f) => `${f.failedAction} ${f.failedResource}: ${f.errorMessage}`).join('; ')}`);
+        failure = new RulesError('RuleActionFailedException', `rule ${rule.name}: ${failures.map(failureLine).join('; ')}`);
       }
       if (rule.errorAction) {
         errorActionDone = rule.errorAction.run(errorPayload(rule.name, m, failures), scope, this.sinks, m.msg).then(undefined, () => {
@@ -139,6 +161,14 @@ function errorPayload(ruleName: string, m: MessageContext, failures: ActionFailu
     base64OriginalPayload: m.msg.payload.toString('base64'),
     failures: failures.map((f) => ({ ...f })),
   };
+}
+
+function failureOf(action: CompiledAction, scope: Scope, reason: unknown): ActionFailure {
+  return { failedAction: action.failedActionName, failedResource: action.resource(scope), errorMessage: errorText(reason) };
+}
+
+function failureLine(f: ActionFailure): string {
+  return `${f.failedAction} ${f.failedResource}: ${f.errorMessage}`;
 }
 
 function errorText(reason: unknown): string {

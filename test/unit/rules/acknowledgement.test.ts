@@ -117,6 +117,20 @@ describe('rules engine: only durable actions hold the acknowledgement', () => {
     expect(engine.counters().map((c) => [c.ruleName, c.actionsOk])).toEqual([['hook', 1], ['store', 1]]);
   });
 
+  it('a rule whose only action is a failing channel write rejects with the action, its channel and the reason, and counts it', async () => {
+    const sinks = recordingSinks({ channel: 'a-full' });
+    const engine = createRulesEngine(sinks);
+    engine.putRule('lone', rule("SELECT * FROM 'a'", [{ iotAnalytics: { channelName: '${topic()}-full' } }]));
+    engine.putRule('good', rule("SELECT * FROM 'b'", [{ iotAnalytics: { channelName: 'c' } }]));
+    const outcome = await engine.handle(jsonMessage('a', {}))!.then(() => undefined, (e: unknown) => e);
+    expect(outcome).toBeInstanceOf(RulesError);
+    expect((outcome as RulesError).code).toBe('RuleActionFailedException');
+    expect((outcome as RulesError).message).toBe('rule lone: IotAnalyticsAction a-full: channel a-full is full');
+    await expect(engine.handle(jsonMessage('b', {}))).resolves.toBeUndefined();
+    await engine.idle();
+    expect(engine.counters().map((c) => [c.ruleName, c.actionsOk, c.actionsFailed])).toEqual([['lone', 0, 1], ['good', 1, 0]]);
+  });
+
   it('counts an error action that fails in the background', async () => {
     const sinks = recordingSinks({ http: 'http://hook.local/fail', republish: 'errs' });
     const engine = createRulesEngine(sinks);
