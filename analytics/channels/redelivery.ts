@@ -126,9 +126,10 @@ export class RedeliveryIndex {
 
   private dropOldest(countEviction: boolean): void {
     const slot = this.head % this.entries.length;
-    const key = this.keys[slot]!;
-    if (this.places.get(key) === this.head) {
-      this.places.delete(key);
+    // a place still in use holds its entry; a stale one was cleared when it went stale (push,
+    // failed), so no Map lookup is needed to tell them apart
+    if (this.entries[slot] !== undefined) {
+      this.places.delete(this.keys[slot]!);
       if (countEviction) this.evictedCount++;
     }
     this.keys[slot] = undefined;
