@@ -131,6 +131,10 @@ export interface IncomingChannelMessage {
   deliveryKey?: string;
   /** the sender says this delivery may have been made before (MQTT DUP=1) */
   redelivered?: boolean;
+  /** the JSON object `payload` encodes, when the caller already has it (a rule's output): the
+   * channel's pipelines take it instead of parsing the payload again. It must be exactly what the
+   * payload parses to, and nobody may modify it afterwards. Kept in memory only, never archived. */
+  decoded?: PipelineMessage;
 }
 
 /** A message after it has been archived: it has a channel-unique, monotonically increasing id. */
@@ -143,6 +147,8 @@ export interface ArchivedMessage {
   clientId?: string;
   topic?: string;
   deliveryKey?: string;
+  /** IncomingChannelMessage.decoded, while the message is in memory (never read back from the archive) */
+  decoded?: PipelineMessage;
 }
 
 /** A JSON object flowing through pipeline activities. */

@@ -11,14 +11,14 @@ export type ChannelWrite = Analytics['ingest'];
 
 export function createRuleSinks(analytics: Analytics, mqtt: () => MqttServer | undefined, http: HttpDelivery, write: ChannelWrite = (name, msgs) => analytics.ingest(name, msgs)): RuleSinks {
   return {
-    channel(channelName, payloads, source) {
+    channel(channelName, payloads, source, objects) {
       // a device's QoS 1 publish: keys that let the channel drop its resends (mqtt/redelivery.ts)
       const d = deliveryKeys(source, payloads.length);
       return write(
         channelName,
         payloads.map((payload, i) => ({
           payload, receivedAt: source.receivedAt, clientId: source.clientId, topic: source.topic,
-          deliveryKey: d?.keys[i], redelivered: d?.redelivered,
+          deliveryKey: d?.keys[i], redelivered: d?.redelivered, decoded: objects?.[i],
         })),
       );
     },

@@ -4,7 +4,7 @@ import type { IotAnalyticsAction, RepublishAction, RuleAction, RuleMessage, Rule
 import { compileHttp } from './http-action.js';
 import { invalidRequest } from './errors.js';
 import type { Scope } from './sql/scope.js';
-import { serializeOutput, type Value } from './sql/values.js';
+import { asExactJsonObject, serializeOutput, type Obj, type Value } from './sql/values.js';
 import { compileTemplate, type TemplateCtx } from './templates.js';
 import { invoke, requireObject } from './action-util.js';
 
@@ -61,15 +61,18 @@ function compileIotAnalytics(raw: IotAnalyticsAction, field: string, t: Template
     resource: channel,
     run(output, s, sinks, msg) {
       let payloads: Buffer[];
+      let objects: (Obj | undefined)[];
       if (batchMode && Array.isArray(output)) {
         if (output.length > MAX_BATCH_MESSAGES) {
           return Promise.reject(new Error(`batchMode output has ${output.length} elements, more than ${MAX_BATCH_MESSAGES}`));
         }
         payloads = output.map(serializeOutput);
+        objects = output.map(asExactJsonObject);
       } else {
         payloads = [serializeOutput(output)];
+        objects = [asExactJsonObject(output)];
       }
-      return invoke(() => sinks.channel(channel(s), payloads, msg));
+      return invoke(() => sinks.channel(channel(s), payloads, msg, objects));
     },
   };
 }

@@ -57,8 +57,10 @@ export interface RuleMessage {
 /** Where actions deliver. Injected by the composition root (broker/wiring.ts); the rules folder
  * knows nothing of channels or sockets. A rejected promise is an action failure. */
 export interface RuleSinks {
-  /** Resolves once the channel has durably accepted every payload (archived). */
-  channel(channelName: string, payloads: Buffer[], source: RuleMessage): Promise<void>;
+  /** Resolves once the channel has durably accepted every payload (archived). `objects[i]`, when
+   * set, is the JSON object `payloads[i]` encodes, exactly (asExactJsonObject), so the receiver
+   * need not parse it again; it may be shared with other actions, so nobody may modify it. */
+  channel(channelName: string, payloads: Buffer[], source: RuleMessage, objects?: ReadonlyArray<Record<string, unknown> | undefined>): Promise<void>;
   republish(topic: string, payload: Buffer, qos: 0 | 1, source: RuleMessage): Promise<void>;
   /** POSTs one request (templates already substituted). Resolves on a 2xx answer, rejects with a
    * message naming the status or network error once the delivery policy gave up (retries,

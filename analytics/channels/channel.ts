@@ -311,6 +311,7 @@ export class Channel {
       if (m.clientId !== undefined) a.clientId = m.clientId;
       if (m.topic !== undefined) a.topic = m.topic;
       if (m.deliveryKey !== undefined) a.deliveryKey = m.deliveryKey;
+      if (m.decoded !== undefined) a.decoded = m.decoded;
       return a;
     });
     this.c.pendingMessages += msgs.length;

@@ -227,9 +227,10 @@ export class ChannelRunner {
     const pipelines = this.pipelines();
     const writes: Promise<boolean>[] = [];
     this.chunkWrites = writes;
-    // Decode each payload once; every pipeline reads the same object (activities copy on write).
+    // Decode each payload once, unless the rule that sent it already had it as an object; every
+    // pipeline reads the same object (activities copy on write).
     const decoded: (PipelineMessage | null)[] = chunk.map((m) => {
-      const v = decodePayload(m.payload);
+      const v = m.decoded ?? decodePayload(m.payload);
       if (v === null) this.c.invalidPayloads++;
       return v;
     });

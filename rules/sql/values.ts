@@ -145,6 +145,38 @@ function isSerializedBuffer(x: unknown): x is { type: 'Buffer'; data: number[] }
   return typeof x === 'object' && x !== null && (x as { type?: unknown }).type === 'Buffer' && Array.isArray((x as { data?: unknown }).data);
 }
 
+/** `v` itself when it is an object that its JSON text (toJson) parses back to unchanged, else
+ * undefined: lets whoever receives the text skip parsing it again. Not when anything inside would
+ * change on the way (an Undefined member or element, raw bytes, a 2015 whole Decimal, -0, a
+ * non-finite number, an array hole), nor past MAX_EXACT_DEPTH levels, where parsing is left to do. */
+export function asExactJsonObject(v: Value): Obj | undefined {
+  return isObject(v) && isExactJson(v, 0) ? v : undefined;
+}
+
+const MAX_EXACT_DEPTH = 32;
+
+function isExactJson(v: Value, depth: number): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v) && !Object.is(v, -0);
+    case 'object': {
+      if (v === null) return true;
+      if (depth >= MAX_EXACT_DEPTH || Buffer.isBuffer(v) || v instanceof WholeDecimal) return false;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) if (!(i in v) || !isExactJson(v[i], depth + 1)) return false;
+        return true;
+      }
+      for (const k in v) if (!isExactJson(v[k], depth + 1)) return false;
+      return true;
+    }
+    default:
+      return false; // undefined
+  }
+}
+
 /** The outgoing payload bytes of a rule: raw bytes unchanged, a bare Undefined as empty. */
 export function serializeOutput(v: Value): Buffer {
   if (v === undefined) return Buffer.alloc(0);

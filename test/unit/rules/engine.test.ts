@@ -117,6 +117,31 @@ describe('rules engine: actions', () => {
     await first;
   });
 
+  it('hands the channel each output object beside its bytes only when the bytes parse back to it exactly', async () => {
+    const seen: Array<{ text: string; object: unknown }> = [];
+    const engine = createRulesEngine({
+      channel: async (_c, payloads, _source, objects) => {
+        payloads.forEach((p, i) => seen.push({ text: p.toString(), object: objects?.[i] }));
+      },
+      republish: async () => {},
+      http: async () => {},
+    });
+    engine.putRule('all', rule("SELECT * FROM 'a'", [{ iotAnalytics: { channelName: 'c' } }]));
+    engine.putRule('batch', rule("SELECT VALUE items FROM 'b'", [{ iotAnalytics: { channelName: 'c', batchMode: true } }]));
+    engine.putRule('old', { sql: "SELECT 10.0 AS v FROM 'w'", awsIotSqlVersion: '2015-10-08', actions: [{ iotAnalytics: { channelName: 'c' } }] });
+    await engine.handle(jsonMessage('a', { t: 21.5, tags: ['x'] }));
+    await engine.handle({ ...jsonMessage('b', {}), payload: Buffer.from('{"items":[{"n":1},7,{"z":-0}]}') });
+    await engine.handle(jsonMessage('w', {}));
+    for (const { text, object } of seen) if (object !== undefined) expect(object).toStrictEqual(JSON.parse(text));
+    expect(seen.map((s) => [s.text, s.object !== undefined])).toEqual([
+      ['{"t":21.5,"tags":["x"]}', true],
+      ['{"n":1}', true],
+      ['7', false], // not an object
+      ['{"z":0}', false], // -0 would come back as 0
+      ['{"v":10.0}', false], // a whole Decimal of SQL 2015 has no JS number of its own
+    ]);
+  });
+
   it('turns $$ at the start of a republish topic into a reserved $ topic', async () => {
     const sinks = recordingSinks();
     const engine = createRulesEngine(sinks);

@@ -29,6 +29,18 @@ describe('ChannelRunner', () => {
     expect(r.counters()).toMatchObject({ enqueued: 4, processed: 4, invalidPayloads: 1, rowsOut: 2, queued: 0 });
   });
 
+  it('takes the object a message arrives with instead of parsing its payload again', async () => {
+    const writes: PipelineMessage[][] = [];
+    const r = new ChannelRunner('ch', () => [pipeline], async (_ds, rows) => void writes.push(rows));
+    const given = { keep: true, n: 7 };
+    // the payload says the same; were it parsed, the row would be a different object
+    r.enqueue([{ ...archived(given), decoded: given }, archived({ keep: true, n: 8 })]);
+    await r.drain();
+    expect(writes.flat()).toEqual([{ keep: true, n: 7 }, { keep: true, n: 8 }]);
+    expect(writes.flat()[0]).toBe(given);
+    expect(given).toEqual({ keep: true, n: 7 }); // and left it as it was
+  });
+
   it('makes producers wait above the soft cap and drops beyond the hard cap', async () => {
     let release!: () => void;
     const gate = new Promise<void>((res) => (release = res));
