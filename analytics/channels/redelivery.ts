@@ -18,6 +18,8 @@ export interface RedeliveryOptions {
   maxAgeMs?: number;
 }
 
+import { keyHash, PlaceTable } from './place-table.js';
+
 export const DEFAULT_REDELIVERY_KEYS = 100_000;
 export const DEFAULT_REDELIVERY_AGE_MS = 3_600_000;
 
@@ -27,20 +29,23 @@ type Entry = number | Promise<unknown>;
 
 const INITIAL_RING = 1024;
 
-// Keys live in a ring in arrival order, and a Map finds a key's place in it. A Map alone, trimmed
-// from its oldest end, costs V8 a walk over every deleted entry at the front on each trim until
-// the table is rebuilt: at 100 000 keys that capped a channel at ~16k messages/s.
+// Keys live in a ring in arrival order, and a hash table (place-table.ts) finds a key's place in
+// it. A Map alone, trimmed from its oldest end, costs V8 a walk over every deleted entry at the
+// front on each trim until the table is rebuilt: at 100 000 keys that capped a channel at ~16k
+// messages/s; a Map beside the ring was still the channel's most expensive structure.
 //
 // A place is an absolute sequence number (`seq % capacity` is its slot). A key claimed again, or
-// whose write failed, leaves its old place stale: the Map no longer points at it, and it is
-// dropped without counting when the oldest end reaches it. The ring holds at most `maxKeys`
-// places, so a stale place delays nothing for long and the ring never grows past `maxKeys`.
+// whose write failed, leaves its old place stale: its entry is cleared and the table no longer
+// holds it, and it is dropped without counting when the oldest end reaches it. The ring holds at
+// most `maxKeys` places, so a stale place delays nothing for long and the ring never grows past
+// `maxKeys`.
 export class RedeliveryIndex {
   readonly maxKeys: number;
   readonly maxAgeMs: number;
-  private readonly places = new Map<string, number>();
   private keys: (string | undefined)[] = new Array(INITIAL_RING);
+  private hashes = new Uint32Array(INITIAL_RING);
   private entries: (Entry | undefined)[] = new Array(INITIAL_RING);
+  private readonly places: PlaceTable;
   /** sequence numbers of the oldest place and of the next one */
   private head = 0;
   private tail = 0;
@@ -50,13 +55,17 @@ export class RedeliveryIndex {
     this.maxKeys = opts.maxKeys ?? DEFAULT_REDELIVERY_KEYS;
     this.maxAgeMs = opts.maxAgeMs ?? DEFAULT_REDELIVERY_AGE_MS;
     if (!(this.maxKeys >= 0) || !(this.maxAgeMs >= 0)) throw new RangeError('redelivery window bounds must be ≥ 0');
+    this.places = new PlaceTable({
+      keyAt: (place) => this.keys[place % this.keys.length]!,
+      hashAt: (place) => this.hashes[place % this.hashes.length]!,
+    }, INITIAL_RING);
   }
 
   /** undefined: not seen (archive it); a number: archived at that time; a promise: being written. */
   find(key: string, now: number): Entry | undefined {
-    const seq = this.places.get(key);
-    if (seq === undefined) return undefined;
-    const e = this.entries[seq % this.entries.length]!;
+    const place = this.places.get(key, keyHash(key));
+    if (place < 0) return undefined;
+    const e = this.entries[place % this.entries.length]!;
     if (typeof e === 'number' && now - e > this.maxAgeMs) return undefined; // expired, not yet swept
     return e;
   }
@@ -70,16 +79,16 @@ export class RedeliveryIndex {
   /** `write`, which claimed `key`, reached the disk. */
   archived(key: string, write: Promise<unknown>, at: number): void {
     // only the write that claimed it: a later claim of the same key stays in charge
-    const slot = this.slotOf(key, write);
-    if (slot >= 0) this.entries[slot] = at;
+    const place = this.placeOf(key, write);
+    if (place >= 0) this.entries[place % this.entries.length] = at;
   }
 
   /** `write`, which claimed `key`, failed: the message is not archived, a resend must be. */
   failed(key: string, write: Promise<unknown>): void {
-    const slot = this.slotOf(key, write);
-    if (slot < 0) return;
-    this.places.delete(key);
-    this.entries[slot] = undefined;
+    const place = this.placeOf(key, write);
+    if (place < 0) return;
+    this.places.remove(place, this.hashes[place % this.hashes.length]!);
+    this.entries[place % this.entries.length] = undefined;
   }
 
   /** Loads keys read back from the archive at start-up, oldest first; not counted as evictions. */
@@ -96,22 +105,25 @@ export class RedeliveryIndex {
     return this.evictedCount;
   }
 
-  /** the slot holding `key` while `write` still owns it, else -1 */
-  private slotOf(key: string, write: Promise<unknown>): number {
-    const seq = this.places.get(key);
-    if (seq === undefined) return -1;
-    const slot = seq % this.entries.length;
-    return this.entries[slot] === write ? slot : -1;
+  /** the place holding `key` while `write` still owns it, else -1 */
+  private placeOf(key: string, write: Promise<unknown>): number {
+    const place = this.places.get(key, keyHash(key));
+    return place >= 0 && this.entries[place % this.entries.length] === write ? place : -1;
   }
 
   private push(key: string, entry: Entry, countEvictions: boolean): void {
-    const previous = this.places.get(key);
-    if (previous !== undefined) this.entries[previous % this.entries.length] = undefined; // now stale
+    const hash = keyHash(key);
+    const previous = this.places.get(key, hash);
+    if (previous >= 0) {
+      this.places.remove(previous, hash);
+      this.entries[previous % this.entries.length] = undefined; // now stale
+    }
     if (this.tail - this.head === this.entries.length) this.grow();
     const slot = this.tail % this.entries.length;
     this.keys[slot] = key;
+    this.hashes[slot] = hash;
     this.entries[slot] = entry;
-    this.places.set(key, this.tail++);
+    this.places.add(this.tail++, hash);
     while (this.tail - this.head > this.maxKeys) this.dropOldest(countEvictions);
   }
 
@@ -126,10 +138,10 @@ export class RedeliveryIndex {
 
   private dropOldest(countEviction: boolean): void {
     const slot = this.head % this.entries.length;
-    // a place still in use holds its entry; a stale one was cleared when it went stale (push,
-    // failed), so no Map lookup is needed to tell them apart
+    // a place still in use holds its entry; a stale one was cleared (and left the table) when it
+    // went stale (push, failed)
     if (this.entries[slot] !== undefined) {
-      this.places.delete(this.keys[slot]!);
+      this.places.remove(this.head, this.hashes[slot]!);
       if (countEviction) this.evictedCount++;
     }
     this.keys[slot] = undefined;
@@ -137,16 +149,21 @@ export class RedeliveryIndex {
     this.head++;
   }
 
-  /** doubles the ring, each place keeping its sequence number */
+  /** doubles the ring, each place keeping its sequence number, and sizes the table for it */
   private grow(): void {
     const capacity = this.entries.length * 2;
     const keys: (string | undefined)[] = new Array(capacity);
+    const hashes = new Uint32Array(capacity);
     const entries: (Entry | undefined)[] = new Array(capacity);
     for (let seq = this.head; seq < this.tail; seq++) {
       keys[seq % capacity] = this.keys[seq % this.keys.length];
+      hashes[seq % capacity] = this.hashes[seq % this.hashes.length]!;
       entries[seq % capacity] = this.entries[seq % this.entries.length];
     }
     this.keys = keys;
+    this.hashes = hashes;
     this.entries = entries;
+    this.places.reset(capacity);
+    for (let seq = this.head; seq < this.tail; seq++) if (entries[seq % capacity] !== undefined) this.places.add(seq, hashes[seq % capacity]!);
   }
 }
