@@ -95,6 +95,9 @@ interface PendingAppend {
   bytes: number;
   resolve: (m: ArchivedMessage[]) => void;
   reject: (e: unknown) => void;
+  /** the append's promise, when its delivery keys were claimed with it at admission: the write
+   * loop settles those keys itself (no callback per append) */
+  keysClaimedBy: Promise<ArchivedMessage[]> | undefined;
 }
 
 interface Waiter {
@@ -226,9 +229,19 @@ export class Channel {
    * ThrottlingException. A redelivered message whose key is already archived is left out of the
    * result (counted in duplicatesDropped); one whose original is still being written waits for it.
    */
-  async append(msgs: IncomingChannelMessage[]): Promise<ArchivedMessage[]> {
+  append(msgs: IncomingChannelMessage[]): Promise<ArchivedMessage[]> {
+    // Not an async function: this runs once per device message, and the usual case needs no
+    // promise besides the write's own.
+    try {
+      return this.tryAppend(msgs);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private tryAppend(msgs: IncomingChannelMessage[]): Promise<ArchivedMessage[]> {
     if (this.closed) throw closedError(this.name);
-    if (msgs.length === 0) return [];
+    if (msgs.length === 0) return Promise.resolve([]);
     let bytes = 0;
     let keyed = false;
     let keep: IncomingChannelMessage[] | undefined; // set once a duplicate is left out
@@ -251,10 +264,9 @@ export class Channel {
       bytes += m.payload.length;
     }
     const admitted = keep === undefined ? this.enqueue(msgs, bytes, keyed) : keep.length > 0 ? this.enqueue(keep, bytes, keyed) : undefined;
-    if (!originals) return admitted ?? [];
+    if (!originals) return admitted ?? Promise.resolve([]);
     // a duplicate is acknowledged only once its original is on disk (and fails with it)
-    const [archived] = await Promise.all([admitted ?? [], ...originals]);
-    return archived as ArchivedMessage[];
+    return Promise.all([admitted ?? [], ...originals]).then(([archived]) => archived as ArchivedMessage[]);
   }
 
   /** Admits now or waits for room; the keys of keyed messages are claimed until the write settles. */
@@ -264,11 +276,13 @@ export class Channel {
       this.c.diskFullRefusals += msgs.length;
       return Promise.reject(this.disk.refusal());
     }
-    const write = this.admitOrWait(msgs, bytes);
+    if (this.waiters.length === 0 && this.fits(msgs.length, bytes)) return this.admit(msgs, bytes, keyed);
+    const write = this.waitForRoom(msgs, bytes);
     if (keyed) this.claimKeys(msgs, write);
     return write;
   }
 
+  /** Claims the keys of an append that waits for room; its write settles them when it does. */
   private claimKeys(msgs: IncomingChannelMessage[], write: Promise<ArchivedMessage[]>): void {
     const index = this.redelivery;
     const now = this.opts.now();
@@ -284,17 +298,14 @@ export class Channel {
     );
   }
 
-  private admitOrWait(msgs: IncomingChannelMessage[], bytes: number): Promise<ArchivedMessage[]> {
-    if (this.waiters.length > 0 || !this.fits(msgs.length, bytes)) {
-      if (this.waiters.length >= this.opts.maxWaiters) {
-        this.c.rejections++;
-        return Promise.reject(new AnalyticsError('ThrottlingException', `channel "${this.name}" is full (${this.c.pendingMessages} messages pending)`));
-      }
-      this.c.backpressureWaits++;
-      // Admitted later, in arrival order, by wakeWaiters().
-      return new Promise<ArchivedMessage[]>((resolve, reject) => this.waiters.push({ msgs, bytes, resolve, reject }));
+  private waitForRoom(msgs: IncomingChannelMessage[], bytes: number): Promise<ArchivedMessage[]> {
+    if (this.waiters.length >= this.opts.maxWaiters) {
+      this.c.rejections++;
+      return Promise.reject(new AnalyticsError('ThrottlingException', `channel "${this.name}" is full (${this.c.pendingMessages} messages pending)`));
     }
-    return this.admit(msgs, bytes);
+    this.c.backpressureWaits++;
+    // Admitted later, in arrival order, by wakeWaiters().
+    return new Promise<ArchivedMessage[]>((resolve, reject) => this.waiters.push({ msgs, bytes, resolve, reject }));
   }
 
   private fits(count: number, bytes: number): boolean {
@@ -303,7 +314,9 @@ export class Channel {
     return this.c.pendingMessages + count <= this.opts.maxPendingMessages && this.c.pendingBytes + bytes <= this.opts.maxPendingBytes;
   }
 
-  private admit(msgs: IncomingChannelMessage[], bytes: number): Promise<ArchivedMessage[]> {
+  /** Takes the messages into the next write. With `claimKeys`, their delivery keys are claimed
+   * with the returned promise, and the write loop marks them archived or failed. */
+  private admit(msgs: IncomingChannelMessage[], bytes: number, claimKeys = false): Promise<ArchivedMessage[]> {
     const now = this.opts.now();
     const archived = msgs.map((m): ArchivedMessage => {
       const a: ArchivedMessage = { channelName: this.name, seq: ++this.lastSeq, payload: m.payload, receivedAt: m.receivedAt ?? now };
@@ -316,11 +329,30 @@ export class Channel {
     });
     this.c.pendingMessages += msgs.length;
     this.c.pendingBytes += bytes;
-    return new Promise<ArchivedMessage[]>((resolve, reject) => {
-      this.batch.push({ messages: archived, bytes, resolve, reject });
-      this.batchMessages += archived.length;
-      this.schedule();
+    let pending!: PendingAppend;
+    const write = new Promise<ArchivedMessage[]>((resolve, reject) => {
+      pending = { messages: archived, bytes, resolve, reject, keysClaimedBy: undefined };
     });
+    if (claimKeys) {
+      pending.keysClaimedBy = write;
+      for (const m of archived) if (m.deliveryKey !== undefined) this.redelivery.writing(m.deliveryKey, write, now);
+    }
+    this.batch.push(pending);
+    this.batchMessages += archived.length;
+    this.schedule();
+    return write;
+  }
+
+  /** The keys an admitted append claimed: archived now, or free again after a failed write. */
+  private settleKeys(p: PendingAppend, ok: boolean): void {
+    const write = p.keysClaimedBy;
+    if (write === undefined) return;
+    const at = this.opts.now();
+    for (const m of p.messages) {
+      if (m.deliveryKey === undefined) continue;
+      if (ok) this.redelivery.archived(m.deliveryKey, write, at);
+      else this.redelivery.failed(m.deliveryKey, write);
+    }
   }
 
   private schedule(): void {
@@ -364,6 +396,7 @@ export class Channel {
         this.c.lastSeq = this.lastSeq;
         const lastAppend = batch[batch.length - 1].messages;
         this.c.lastMessageArrivalTime = Math.max(this.c.lastMessageArrivalTime, lastAppend[lastAppend.length - 1].receivedAt);
+        for (const p of batch) this.settleKeys(p, true);
         for (const p of batch) this.notify(p.messages);
         for (const p of batch) p.resolve(p.messages);
       } catch (e) {
@@ -380,6 +413,7 @@ export class Channel {
             err = new AnalyticsError('InternalFailureException', `channel "${this.name}": archive write failed: ${(e as Error).message}`, { cause: e });
           }
         }
+        for (const p of batch) this.settleKeys(p, false);
         for (const p of batch) p.reject(err);
       }
       this.c.pendingMessages -= count;

@@ -166,6 +166,22 @@ describe('Channel on a full disk', () => {
     await ch.close();
   });
 
+  it('archives the resend of a message whose write failed: a refused write leaves no delivery key behind', async () => {
+    const disk: Disk = { free: 8, writes: 0 };
+    const ch = await openChannel(disk);
+    const message = { payload: Buffer.from('{"n":1}'), deliveryKey: '9:0:xyz' };
+    await expect(ch.append([message])).rejects.toThrow(/^DiskFull: /);
+    disk.free = 1 << 20;
+    for (let i = 0; ch.counters().diskFull === 1 && i < 400; i++) await new Promise((r) => setTimeout(r, 5));
+    const [archived] = await ch.append([{ ...message, redelivered: true }]);
+    expect(archived?.deliveryKey).toBe('9:0:xyz');
+    expect(ch.counters().duplicatesDropped).toBe(0);
+    // and the key is remembered now: a second resend is acknowledged without a second copy
+    await expect(ch.append([{ ...message, redelivered: true }])).resolves.toEqual([]);
+    expect(await collect(ch.readAfter(0))).toEqual(['{"n":1}']);
+    await ch.close();
+  });
+
   it('never appends behind a torn member it could not cut off, so every acknowledged message stays readable', async () => {
     const disk: Disk = { free: 1 << 20, writes: 0 };
     const ch = await openChannel(disk);
