@@ -67,24 +67,28 @@ export class ChosenIds implements NonNullable<IClientOptions['messageIdProvider'
 export class Incarnation {
   server!: ChildServer;
   ready!: Promise<ChildServer>;
+  /** counts the servers brought up: which run a connection (and its PUBACKs) belongs to */
+  generation = 0;
   private resolveReady!: (s: ChildServer) => void;
   down(): void {
     this.ready = new Promise((r) => (this.resolveReady = r));
   }
   up(s: ChildServer): void {
     this.server = s;
+    this.generation++;
     this.resolveReady(s);
   }
 }
 
 /** Connects a device to the server now running, with packet ids it chooses itself (ChosenIds);
  * undefined when that server was killed before the CONNACK (wait for the next and try again). */
-export async function connectToCurrent(inc: Incarnation, options: IClientOptions): Promise<{ client: MqttClient; ids: ChosenIds } | undefined> {
+export async function connectToCurrent(inc: Incarnation, options: IClientOptions): Promise<{ client: MqttClient; ids: ChosenIds; generation: number } | undefined> {
   const server = await inc.ready;
+  const generation = inc.generation;
   const ids = new ChosenIds();
   try {
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${server.ports.mqtt}`, { reconnectPeriod: 0, ...options, messageIdProvider: ids });
-    return { client, ids };
+    return { client, ids, generation };
   } catch {
     await new Promise((r) => setTimeout(r, 100)); // killed between ports.json and connect
     return undefined;
