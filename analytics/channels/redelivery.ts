@@ -9,7 +9,8 @@
 //
 // Bounded twice: at most `maxKeys` keys and none older than `maxAgeMs`; what falls out is counted
 // in `evicted`. A redelivery arriving after its key was evicted is archived again (a duplicate,
-// never a loss). The Map keeps insertion order, so the oldest key is always the first one.
+// never a loss). The ring below keeps arrival order, so the oldest key is always at its head.
+import { keyHash, PlaceTable } from './place-table.js';
 
 export interface RedeliveryOptions {
   /** keys remembered per channel (default 100 000) */
@@ -17,8 +18,6 @@ export interface RedeliveryOptions {
   /** how long a key is remembered, ms (default 1 h) */
   maxAgeMs?: number;
 }
-
-import { keyHash, PlaceTable } from './place-table.js';
 
 export const DEFAULT_REDELIVERY_KEYS = 100_000;
 export const DEFAULT_REDELIVERY_AGE_MS = 3_600_000;

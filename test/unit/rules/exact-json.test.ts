@@ -23,7 +23,7 @@ describe('asExactJsonObject', () => {
   const changed: Array<[string, Value]> = [
     ['an Undefined member', { a: 1, gone: undefined }],
     ['an Undefined array element', { a: [1, undefined] }],
-    ['an array hole', { a: [1, , 3] as Value[] }], // eslint-disable-line no-sparse-arrays
+    ['an array hole', { a: [1, , 3] as Value[] }], // a sparse array literal, on purpose
     ['raw bytes', { b: Buffer.from('x') }],
     ['a whole Decimal of SQL 2015-10-08', { d: new WholeDecimal(10) }],
     ['minus zero', { z: -0 }],
