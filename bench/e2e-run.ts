@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../broker/index.js';
+import { ProcSampler } from './peers/proc-sample.js';
 
 const SIM = fileURLToPath(new URL('../devices-sim/main.ts', import.meta.url));
 
@@ -46,11 +47,15 @@ export interface E2EResult {
   /** publish-to-row latencies in ms, sorted */
   latencies: Float64Array;
   rows: Record<string, unknown>[];
+  /** CPU % of one core (200 % = both cores of a 2-core machine) of the server (this process: the
+   * server runs in it) and of the simulator, over the steady part of the step: from 1 s after the
+   * first commit to 1 s before the publishing time ends; NaN where /proc cannot be read */
+  cpu: { serverPercent: number; simPercent: number };
 }
 
 /** The simulator against our server (`opts.secure`: provisioned TLS devices), or against any MQTT
  * broker at `url` (anonymous). */
-export function runSim(target: RunningServer | { url: string }, opts: E2EOptions): Promise<SimSummary> {
+export function runSim(target: RunningServer | { url: string }, opts: E2EOptions, onSpawn?: (pid: number) => void): Promise<SimSummary> {
   return new Promise((resolve, reject) => {
     const args = ['--devices', String(opts.devices), '--rate', String(opts.rate), '--duration', String(opts.durationS), '--qos', '1', '--json'];
     const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
@@ -69,6 +74,7 @@ export function runSim(target: RunningServer | { url: string }, opts: E2EOptions
       }
     }
     const child = spawn(process.execPath, [...process.execArgv, SIM, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    if (child.pid !== undefined) onSpawn?.(child.pid);
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => {
@@ -96,8 +102,12 @@ export async function runE2E(opts: E2EOptions): Promise<E2EResult> {
   let commits = 0;
   let firstPublish = Infinity; // the earliest device timestamp among stored rows
   let lastCommit = 0;
+  let firstCommitAt = NaN; // performance.now(), the clock the samplers use
+  const serverCpu = new ProcSampler(process.pid);
+  let simCpu: ProcSampler | undefined;
   try {
     server.analytics.on('rows', (e: { rows: Record<string, unknown>[]; committedAt: number }) => {
+      if (commits === 0) firstCommitAt = performance.now();
       commits++;
       lastCommit = e.committedAt;
       for (const row of e.rows) {
@@ -107,7 +117,9 @@ export async function runE2E(opts: E2EOptions): Promise<E2EResult> {
         if (opts.keepRows) kept.push(row);
       }
     });
-    const sim = await runSim(server, opts);
+    const sim = await runSim(server, opts, (pid) => (simCpu = new ProcSampler(pid)));
+    const from = firstCommitAt + 1000;
+    const to = firstCommitAt + opts.durationS * 1000 - 1000;
     await server.analytics.flush();
     if (opts.beforeStop) await opts.beforeStop(server);
     const stored = latencies.length;
@@ -118,8 +130,11 @@ export async function runE2E(opts: E2EOptions): Promise<E2EResult> {
       storedPerSec: stored / ((lastCommit - firstPublish) / 1000),
       latencies: Float64Array.from(latencies).sort(),
       rows: kept,
+      cpu: { serverPercent: serverCpu.cpuPercent(from, to), simPercent: simCpu?.cpuPercent(from, to) ?? NaN },
     };
   } finally {
+    serverCpu.stop();
+    simCpu?.stop();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
