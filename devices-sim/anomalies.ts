@@ -94,7 +94,7 @@ function invalid(message: string): never {
 
 /** Kinds whose magnitude is in a metric's unit (flood's is a factor of messages). */
 function hasMagnitude(kind: AnomalyKind): kind is MagnitudeKind {
-  return kind !== 'stuck' && kind !== 'dropout' && kind !== 'flood';
+  return (MAGNITUDE_KINDS as readonly AnomalyKind[]).includes(kind);
 }
 
 /** The numeric metrics of a profile, in payload order. */

@@ -95,8 +95,7 @@ interface PendingAppend {
   bytes: number;
   resolve: (m: ArchivedMessage[]) => void;
   reject: (e: unknown) => void;
-  /** the append's promise, when its delivery keys were claimed with it at admission: the write
-   * loop settles those keys itself (no callback per append) */
+  /** the promise its delivery keys were claimed with (claimKeys), settled by the write loop */
   keysClaimedBy: Promise<ArchivedMessage[]> | undefined;
 }
 
@@ -105,7 +104,13 @@ interface Waiter {
   bytes: number;
   resolve: (m: ArchivedMessage[]) => void;
   reject: (e: unknown) => void;
+  /** claimed while it waits; the write it is admitted to settles them */
+  keysClaimedBy: Promise<ArchivedMessage[]> | undefined;
 }
+
+/** An admitted append's delivery keys: 'own' claims them with its write's promise; a promise has
+ * claimed them already (an append that waited for room); undefined, none. */
+type KeyClaim = 'own' | Promise<ArchivedMessage[]> | undefined;
 
 interface OpenSegment {
   fh: SegmentFile;
@@ -276,36 +281,44 @@ export class Channel {
       this.c.diskFullRefusals += msgs.length;
       return Promise.reject(this.disk.refusal());
     }
-    if (this.waiters.length === 0 && this.fits(msgs.length, bytes)) return this.admit(msgs, bytes, keyed);
-    const write = this.waitForRoom(msgs, bytes);
-    if (keyed) this.claimKeys(msgs, write);
-    return write;
+    if (this.waiters.length === 0 && this.fits(msgs.length, bytes)) return this.admit(msgs, bytes, keyed ? 'own' : undefined);
+    return this.waitForRoom(msgs, bytes, keyed);
   }
 
-  /** Claims the keys of an append that waits for room; its write settles them when it does. */
-  private claimKeys(msgs: IncomingChannelMessage[], write: Promise<ArchivedMessage[]>): void {
-    const index = this.redelivery;
-    const now = this.opts.now();
-    for (const m of msgs) if (m.deliveryKey !== undefined) index.writing(m.deliveryKey, write, now);
-    write.then(
-      () => {
-        const at = this.opts.now();
-        for (const m of msgs) if (m.deliveryKey !== undefined) index.archived(m.deliveryKey, write, at);
-      },
-      () => {
-        for (const m of msgs) if (m.deliveryKey !== undefined) index.failed(m.deliveryKey, write);
-      },
-    );
+  /** A write's delivery keys, claimed until the write loop settles them (settleKeys): a redelivery
+   * arriving meanwhile waits for `write` instead of archiving a second copy. */
+  private claimKeys(msgs: readonly { deliveryKey?: string }[], write: Promise<ArchivedMessage[]>, now: number): void {
+    for (const m of msgs) if (m.deliveryKey !== undefined) this.redelivery.writing(m.deliveryKey, write, now);
   }
 
-  private waitForRoom(msgs: IncomingChannelMessage[], bytes: number): Promise<ArchivedMessage[]> {
+  /** Claimed keys: archived after their write, or free again after it failed (or never happened). */
+  private settleKeys(msgs: readonly { deliveryKey?: string }[], write: Promise<ArchivedMessage[]> | undefined, ok: boolean): void {
+    if (write === undefined) return;
+    const at = this.opts.now();
+    for (const m of msgs) {
+      if (m.deliveryKey === undefined) continue;
+      if (ok) this.redelivery.archived(m.deliveryKey, write, at);
+      else this.redelivery.failed(m.deliveryKey, write);
+    }
+  }
+
+  private waitForRoom(msgs: IncomingChannelMessage[], bytes: number, keyed: boolean): Promise<ArchivedMessage[]> {
     if (this.waiters.length >= this.opts.maxWaiters) {
       this.c.rejections++;
       return Promise.reject(new AnalyticsError('ThrottlingException', `channel "${this.name}" is full (${this.c.pendingMessages} messages pending)`));
     }
     this.c.backpressureWaits++;
     // Admitted later, in arrival order, by wakeWaiters().
-    return new Promise<ArchivedMessage[]>((resolve, reject) => this.waiters.push({ msgs, bytes, resolve, reject }));
+    let waiter!: Waiter;
+    const write = new Promise<ArchivedMessage[]>((resolve, reject) => {
+      waiter = { msgs, bytes, resolve, reject, keysClaimedBy: undefined };
+    });
+    if (keyed) {
+      waiter.keysClaimedBy = write;
+      this.claimKeys(msgs, write, this.opts.now());
+    }
+    this.waiters.push(waiter);
+    return write;
   }
 
   private fits(count: number, bytes: number): boolean {
@@ -314,9 +327,8 @@ export class Channel {
     return this.c.pendingMessages + count <= this.opts.maxPendingMessages && this.c.pendingBytes + bytes <= this.opts.maxPendingBytes;
   }
 
-  /** Takes the messages into the next write. With `claimKeys`, their delivery keys are claimed
-   * with the returned promise, and the write loop marks them archived or failed. */
-  private admit(msgs: IncomingChannelMessage[], bytes: number, claimKeys = false): Promise<ArchivedMessage[]> {
+  /** Takes the messages into the next write; the write loop settles their claimed keys (`keys`). */
+  private admit(msgs: IncomingChannelMessage[], bytes: number, keys: KeyClaim): Promise<ArchivedMessage[]> {
     const now = this.opts.now();
     const archived = msgs.map((m): ArchivedMessage => {
       const a: ArchivedMessage = { channelName: this.name, seq: ++this.lastSeq, payload: m.payload, receivedAt: m.receivedAt ?? now };
@@ -331,28 +343,16 @@ export class Channel {
     this.c.pendingBytes += bytes;
     let pending!: PendingAppend;
     const write = new Promise<ArchivedMessage[]>((resolve, reject) => {
-      pending = { messages: archived, bytes, resolve, reject, keysClaimedBy: undefined };
+      pending = { messages: archived, bytes, resolve, reject, keysClaimedBy: keys === 'own' ? undefined : keys };
     });
-    if (claimKeys) {
+    if (keys === 'own') {
       pending.keysClaimedBy = write;
-      for (const m of archived) if (m.deliveryKey !== undefined) this.redelivery.writing(m.deliveryKey, write, now);
+      this.claimKeys(archived, write, now);
     }
     this.batch.push(pending);
     this.batchMessages += archived.length;
     this.schedule();
     return write;
-  }
-
-  /** The keys an admitted append claimed: archived now, or free again after a failed write. */
-  private settleKeys(p: PendingAppend, ok: boolean): void {
-    const write = p.keysClaimedBy;
-    if (write === undefined) return;
-    const at = this.opts.now();
-    for (const m of p.messages) {
-      if (m.deliveryKey === undefined) continue;
-      if (ok) this.redelivery.archived(m.deliveryKey, write, at);
-      else this.redelivery.failed(m.deliveryKey, write);
-    }
   }
 
   private schedule(): void {
@@ -396,7 +396,7 @@ export class Channel {
         this.c.lastSeq = this.lastSeq;
         const lastAppend = batch[batch.length - 1].messages;
         this.c.lastMessageArrivalTime = Math.max(this.c.lastMessageArrivalTime, lastAppend[lastAppend.length - 1].receivedAt);
-        for (const p of batch) this.settleKeys(p, true);
+        for (const p of batch) this.settleKeys(p.messages, p.keysClaimedBy, true);
         for (const p of batch) this.notify(p.messages);
         for (const p of batch) p.resolve(p.messages);
       } catch (e) {
@@ -413,7 +413,7 @@ export class Channel {
             err = new AnalyticsError('InternalFailureException', `channel "${this.name}": archive write failed: ${(e as Error).message}`, { cause: e });
           }
         }
-        for (const p of batch) this.settleKeys(p, false);
+        for (const p of batch) this.settleKeys(p.messages, p.keysClaimedBy, false);
         for (const p of batch) p.reject(err);
       }
       this.c.pendingMessages -= count;
@@ -438,7 +438,7 @@ export class Channel {
     while (this.waiters.length > 0 && this.fits(this.waiters[0].msgs.length, this.waiters[0].bytes)) {
       const w = this.waiters.shift()!;
       // admit() takes its room synchronously, so the next waiter sees it taken.
-      this.admit(w.msgs, w.bytes).then(w.resolve, w.reject);
+      this.admit(w.msgs, w.bytes, w.keysClaimedBy).then(w.resolve, w.reject);
     }
   }
 
@@ -626,7 +626,10 @@ export class Channel {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const w of this.waiters.splice(0)) w.reject(closedError(this.name));
+    for (const w of this.waiters.splice(0)) {
+      this.settleKeys(w.msgs, w.keysClaimedBy, false);
+      w.reject(closedError(this.name));
+    }
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     await this.flush();
     this.disk.clear(); // stops its probe; the files below are tried whatever it said

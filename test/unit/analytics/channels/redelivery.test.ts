@@ -161,6 +161,32 @@ describe('a channel receiving resent deliveries', () => {
     expect(c.counters().duplicatesDropped).toBe(1);
   });
 
+  it('keeps the key of a message that had to wait for room, so its resends are not archived again', async () => {
+    const c = await openChannel({ maxPendingMessages: 1, flushDelayMs: 20 });
+    const first = c.append([msg('a', 'k0')]);
+    const waiting = c.append([msg('b', 'k1')]); // the channel is full: it waits for room
+    expect(c.counters().backpressureWaits).toBe(1);
+    const racing = c.append([msg('b', 'k1', true)]); // a resend while the original still waits
+    await first;
+    expect(await waiting).toHaveLength(1);
+    expect(await racing).toEqual([]);
+    await expect(c.append([msg('b', 'k1', true)])).resolves.toEqual([]); // and one after it is archived
+    expect(await payloads(c)).toEqual(['a', 'b']);
+    expect(c.counters().duplicatesDropped).toBe(2);
+  });
+
+  it('ages the key of a message that waited for room from when it was archived, like any other', async () => {
+    let clock = 1_000_000;
+    const c = await openChannel({ maxPendingMessages: 1, flushDelayMs: 20, now: () => clock, redelivery: { maxAgeMs: 1000 } });
+    const first = c.append([msg('a', 'k0')]);
+    const waiting = c.append([msg('b', 'k1')]);
+    await first;
+    await waiting;
+    clock += 2000; // past the window: a resend now is a new message to the channel
+    expect(await c.append([msg('b', 'k1', true)])).toHaveLength(1);
+    expect(await payloads(c)).toEqual(['a', 'b', 'b']);
+  });
+
   it('rebuilds the window from the archive after a crash, so a resend after the restart is not archived again', async () => {
     const c1 = await openChannel();
     await c1.append([msg('a', 'k1'), msg('b', 'k2'), msg('plain')]);
