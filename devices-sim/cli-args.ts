@@ -49,6 +49,12 @@ ${PROFILE_LINES}
                    (default 0: exactly periodic)
   --duration S     seconds to publish, 0 = until SIGINT/SIGTERM (default ${FLEET_DEFAULTS.durationS})
   --qos 0|1        publish QoS; with 1 the summary reports PUBACK latency (default ${FLEET_DEFAULTS.qos})
+  --max-inflight N QoS 1 publishes a device may have awaiting their PUBACK; a publish due beyond
+                   that is skipped and counted (1 to 65535, default ${FLEET_DEFAULTS.maxInflight}, AWS IoT's own limit)
+  --tick-ms MS     the scheduler's period: each tick, every device sends what fell due since the
+                   last one, in one TCP write; a longer tick costs the simulator and the broker
+                   fewer writes at high per-device rates, and sends up to a tick's publishes
+                   together (1 to 1000, default ${FLEET_DEFAULTS.tickMs})
   --url URL        broker URL (default mqtt://127.0.0.1:1883, with --provision mqtts://127.0.0.1:8883);
                    ws://host:<http port>/mqtt (or wss://) for MQTT over WebSocket
   --prefix P       client id / device id prefix: <P>-1, <P>-2, ... (default ${FLEET_DEFAULTS.prefix})
@@ -169,6 +175,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         jitter: { type: 'string' },
         duration: { type: 'string' },
         qos: { type: 'string' },
+        'max-inflight': { type: 'string' },
+        'tick-ms': { type: 'string' },
         url: { type: 'string' },
         prefix: { type: 'string' },
         username: { type: 'string' },
@@ -231,6 +239,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     jitter: numberFlag('jitter', values.jitter),
     durationS: numberFlag('duration', values.duration),
     qos: qos as 0 | 1 | undefined,
+    maxInflight: numberFlag('max-inflight', values['max-inflight']),
+    tickMs: numberFlag('tick-ms', values['tick-ms']),
     prefix: values.prefix,
     username: values.username,
     password: values.password,
@@ -248,8 +258,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   try {
     options = resolveFleetOptions(input);
   } catch (error) {
-    // The remaining checks name the option first ("devices must be ..."), which is the flag.
-    if (error instanceof SimError) invalid(`--${error.message}`);
+    // The remaining checks name the option first ("devices must be ..."): name its flag instead.
+    if (error instanceof SimError) invalid(`--${flagNamed(error.message)}`);
     throw error;
   }
   const report = reportPath(values.report);
@@ -263,6 +273,16 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     ...(shards > 1 ? { shards } : {}),
     ...(rowLatency ? { rowLatency } : {}),
   };
+}
+
+/** Fleet options whose flag is spelled differently; the others' names are their flags. */
+const FLAG_OF_OPTION = new Map([['maxInflight', 'max-inflight'], ['tickMs', 'tick-ms']]);
+
+/** "maxInflight must be ..." -> "max-inflight must be ...". */
+function flagNamed(message: string): string {
+  const option = /^\w+/.exec(message)?.[0];
+  const flag = option === undefined ? undefined : FLAG_OF_OPTION.get(option);
+  return flag === undefined ? message : flag + message.slice(option!.length);
 }
 
 /** --metrics-url and --datastore; undefined for --metrics-url none. */

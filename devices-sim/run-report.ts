@@ -20,6 +20,10 @@ export interface RunReport extends RunEnvironment {
     /** 0..1 of the per-device interval (see --jitter) */
     jitter: number;
     qos: 0 | 1;
+    /** QoS 1 publishes a device may have awaiting their PUBACK (--max-inflight) */
+    maxInflight: number;
+    /** the scheduler's period (--tick-ms) */
+    tickMs: number;
     profile: string;
     /** null = no padding; "MIN-MAX" for sizes spread over a range */
     payloadBytes: number | string | null;
@@ -79,7 +83,7 @@ function round1(value: number): number {
 
 export function buildRunReport(
   summary: Summary,
-  options: Pick<FleetOptions, 'devices' | 'rate' | 'qos' | 'profile' | 'payloadBytes' | 'payloadBytesMax' | 'durationS' | 'url'> & { shards?: number; jitter?: number },
+  options: Pick<FleetOptions, 'devices' | 'rate' | 'qos' | 'maxInflight' | 'tickMs' | 'profile' | 'payloadBytes' | 'payloadBytesMax' | 'durationS' | 'url'> & { shards?: number; jitter?: number },
   run: { startedAt: Date; endedAt: Date; outcome: RunOutcome },
   environment: RunEnvironment,
 ): RunReport {
@@ -97,6 +101,8 @@ export function buildRunReport(
       rate: options.rate,
       jitter: options.jitter ?? 0,
       qos: options.qos,
+      maxInflight: options.maxInflight,
+      tickMs: options.tickMs,
       profile: options.profile,
       payloadBytes: options.payloadBytesMax === undefined ? options.payloadBytes ?? null : `${options.payloadBytes}-${options.payloadBytesMax}`,
       durationS: options.durationS,

@@ -16,7 +16,7 @@ describe('parseCliArgs', () => {
     const command = parseCliArgs([]);
     expect(command.kind).toBe('run');
     if (command.kind !== 'run') return;
-    expect(command.options).toMatchObject({ devices: 10, rate: 1, durationS: 10, qos: 0, prefix: 'sim', url: 'mqtt://127.0.0.1:1883' });
+    expect(command.options).toMatchObject({ devices: 10, rate: 1, durationS: 10, qos: 0, prefix: 'sim', url: 'mqtt://127.0.0.1:1883', maxInflight: 100, tickMs: 10 });
     expect(command.json).toBe(false);
   });
 
@@ -24,13 +24,14 @@ describe('parseCliArgs', () => {
     const command = parseCliArgs([
       '--devices', '25', '--rate', '0.5', '--duration', '0', '--qos', '1', '--url', 'mqtt://broker:1884',
       '--prefix', 'lab', '--username', 'u', '--password', 'p', '--seed', '99', '--ramp-up', '2.5', '--jitter', '0.2', '--json',
+      '--max-inflight', '20', '--tick-ms', '40',
     ]);
     expect(command).toEqual({
       kind: 'run',
       json: true,
       options: expect.objectContaining({
         devices: 25, rate: 0.5, durationS: 0, qos: 1, url: 'mqtt://broker:1884', prefix: 'lab',
-        username: 'u', password: 'p', seed: 99, rampUpMs: 2500, jitter: 0.2,
+        username: 'u', password: 'p', seed: 99, rampUpMs: 2500, jitter: 0.2, maxInflight: 20, tickMs: 40,
       }),
       rowLatency: { metricsUrl: 'http://broker:8080/metrics' },
     });
@@ -77,6 +78,10 @@ describe('parseCliArgs', () => {
     [['--prefix', 'a/b'], /--prefix may only contain/],
     [['--username', 'u'], /--username and --password must be given together/],
     [['--ramp-up', 'soon'], /--ramp-up expects a number/],
+    [['--max-inflight', '0'], /--max-inflight must be between 1 and 65535, got 0/],
+    [['--max-inflight', '2.5'], /--max-inflight must be an integer, got 2.5/],
+    [['--tick-ms', '5000'], /--tick-ms must be between 1 and 1000, got 5000/],
+    [['--tick-ms', 'fast'], /--tick-ms expects a number, got "fast"/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['--devices'], /--devices/],
     [['stray'], /positional/i],

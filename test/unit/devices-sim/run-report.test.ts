@@ -8,7 +8,7 @@ const environment: RunEnvironment = {
   machine: { cpu: 'Test CPU @ 2.0GHz × 2', cores: 2, memoryGiB: 7.8, os: 'linux 6.1' },
   versions: { node: 'v20.0.0', mqtt: '5.16.0' },
 };
-const options = { devices: 10, rate: 2, qos: 1 as const, profile: 'environment' as const, payloadBytes: undefined, durationS: 5, url: 'mqtt://alice:s3cret@broker:1883' };
+const options = { devices: 10, rate: 2, qos: 1 as const, maxInflight: 20, tickMs: 25, profile: 'environment' as const, payloadBytes: undefined, durationS: 5, url: 'mqtt://alice:s3cret@broker:1883' };
 const times = { startedAt: new Date('2025-01-02T03:04:05.000Z'), endedAt: new Date('2025-01-02T03:04:10.500Z'), outcome: 'completed' as const };
 const counters = { devices: 10, connected: 10, sent: 100, acknowledged: 90, errors: 1, skipped: 3, reconnects: 2 };
 
@@ -28,7 +28,7 @@ describe('the run report', () => {
       commit: 'abc1234',
       machine: environment.machine,
       versions: environment.versions,
-      options: { devices: 10, rate: 2, jitter: 0, qos: 1, profile: 'environment', payloadBytes: null, durationS: 5, url: 'mqtt://broker:1883', shards: 1, faults: null },
+      options: { devices: 10, rate: 2, jitter: 0, qos: 1, maxInflight: 20, tickMs: 25, profile: 'environment', payloadBytes: null, durationS: 5, url: 'mqtt://broker:1883', shards: 1, faults: null },
       rates: { offered: 20, sent: 25, acknowledged: 22.5 },
       counts: { durationS: 4, connected: 10, sent: 100, acknowledged: 90, errors: 1, skipped: 3, reconnects: 2 },
       pubackLatencyMs: { p50: 5, p90: 9, p99: 10, max: 10, count: 10 },
