@@ -47,6 +47,7 @@ import {
 import type {
   DuckDBAppender,
   DuckDBConnection,
+  DuckDBPreparedStatement,
   DuckDBType,
   DuckDBValue,
   DuckDBListType,
@@ -535,10 +536,10 @@ async function runDdl(conn: DuckDBConnection, sql: string): Promise<void> {
   }
 }
 
-/** Appends through DuckDB's appender (hundreds of thousands of rows/s vs ~1.5k for INSERTs). */
 /**
  * A connection of our own that writes through one appender at a time (a datastore's sink, a keyed
- * table): closing drops the appender, then the connection, and tells the engine it is gone.
+ * table; hundreds of thousands of rows/s against ~1.5k for INSERTs): closing drops the appender,
+ * then the connection (and the statements prepared on it), and tells the engine it is gone.
  */
 abstract class AppendingConnection {
   protected appender: DuckDBAppender | null = null;
@@ -575,9 +576,21 @@ abstract class AppendingConnection {
   }
 }
 
+/** The statements of a commit with offsets, prepared once per sink: parsing and planning them
+ * again for every commit was most of a lightly loaded datastore's DuckDB time on the event loop. */
+interface CommitStatements {
+  begin: DuckDBPreparedStatement;
+  commit: DuckDBPreparedStatement;
+  /** the offset moves forward only (a replay never moves it back) */
+  advanceOffset: DuckDBPreparedStatement;
+  /** the offset is set as given (reprocessing from an earlier point) */
+  resetOffset: DuckDBPreparedStatement;
+}
+
 class Sink extends AppendingConnection implements TableSink {
   private writers: AppendValue[] = [];
   private writersFor = -1; // column count the writers were compiled for (columns only grow)
+  private statements: CommitStatements | null = null;
 
   constructor(
     conn: DuckDBConnection,
@@ -600,15 +613,18 @@ class Sink extends AppendingConnection implements TableSink {
     if (!this.appender) this.appender = await this.conn.createAppender(this.table);
     this.assertOpen();
     if (offsets.length === 0) return this.appendAndFlush(columns, rows);
+    const st = (this.statements ??= await this.prepareCommit());
+    this.assertOpen();
     // The appender's flush joins the open transaction, so rows and offsets commit (or not) together.
-    await this.conn.run('BEGIN TRANSACTION');
+    await st.begin.run();
     try {
       this.appendAndFlush(columns, rows);
       for (const o of offsets) {
-        const update = o.reset ? 'excluded.seq' : 'greatest(seq, excluded.seq)';
-        await this.conn.run(`INSERT INTO ${OFFSETS_TABLE} VALUES ($1, $2, $3) ON CONFLICT DO UPDATE SET seq = ${update}`, [o.pipelineName, o.channelName, o.seq]);
+        const upsert = o.reset ? st.resetOffset : st.advanceOffset;
+        upsert.bind([o.pipelineName, o.channelName, o.seq]);
+        await upsert.run();
       }
-      await this.conn.run('COMMIT');
+      await st.commit.run();
     } catch (e) {
       try {
         await this.conn.run('ROLLBACK');
@@ -617,6 +633,16 @@ class Sink extends AppendingConnection implements TableSink {
       }
       throw e instanceof AnalyticsError ? e : new AnalyticsError('InternalFailureException', `committing ${rows.length} rows to ${this.table} failed: ${messageOf(e)}`, { cause: e });
     }
+  }
+
+  private async prepareCommit(): Promise<CommitStatements> {
+    const upsert = (update: string) => this.conn.prepare(`INSERT INTO ${OFFSETS_TABLE} VALUES ($1, $2, $3) ON CONFLICT DO UPDATE SET seq = ${update}`);
+    return {
+      begin: await this.conn.prepare('BEGIN TRANSACTION'),
+      commit: await this.conn.prepare('COMMIT'),
+      advanceOffset: await upsert('greatest(seq, excluded.seq)'),
+      resetOffset: await upsert('excluded.seq'),
+    };
   }
 
   private appendAndFlush(columns: readonly Column[], rows: readonly (readonly unknown[])[]): void {
