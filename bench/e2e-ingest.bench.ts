@@ -16,6 +16,7 @@ const STEPS = [
   { devices: 50, rate: 20 },
   { devices: 100, rate: 50 },
   { devices: 200, rate: 50 },
+  { devices: 200, rate: 75 }, // between the last step sustained so far and the first saturated
   { devices: 200, rate: 100 },
   { devices: 200, rate: 200 }, // issue 8's target: 40,000 QoS 1 msg/s
 ];
