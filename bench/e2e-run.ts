@@ -16,6 +16,8 @@ const SIM = fileURLToPath(new URL('../devices-sim/main.ts', import.meta.url));
 export interface SimSummary {
   sent: number;
   acknowledged: number;
+  /** publishes due but not sent (the device had its window of unacknowledged publishes full) */
+  skipped: number;
   msgPerSec: number;
   errors: number;
   latencyMs: { p50: number; p99: number } | null;
