@@ -28,7 +28,8 @@ async function step(devices: number, rate: number): Promise<Record<string, strin
     devices,
     'sent msg/s': Math.round(r.sim.msgPerSec),
     acked: r.sim.acknowledged,
-    // publishes due that the simulator did not send: a device had 100 awaiting their PUBACK
+    // publishes due that the simulator did not send, at a steady broker because a device had 100
+    // awaiting their PUBACK (also while offline, or beyond a late tick's burst)
     'skipped %': ((100 * r.sim.skipped) / Math.max(1, r.sim.sent + r.sim.skipped)).toFixed(1),
     'rows stored': r.stored,
     'stored msg/s': Math.round(r.storedPerSec),
@@ -44,12 +45,12 @@ async function step(devices: number, rate: number): Promise<Record<string, strin
 }
 
 /** Issue 8's target in one line: the highest step kept up with (the simulator skipped under 5 %
- * of its publishes for want of PUBACKs, and p99 publish-to-row stayed under 1 s). */
+ * of its due publishes, and p99 publish-to-row stayed under 1 s); the target is the last step. */
 function verdict(steps: Record<string, string | number>[]): string {
   const keptUp = steps.filter((r) => Number(r['skipped %']) < 5 && Number(r['p99 pub→row ms']) < 1000);
   const best = keptUp.length > 0 ? `${keptUp[keptUp.length - 1]['offered msg/s']} msg/s offered` : 'no step';
   const most = Math.max(...steps.map((r) => Number(r['stored msg/s'])));
-  return `highest step kept up with (under 5 % skipped, p99 pub→row < 1 s): ${best}; most stored: ${most} msg/s; target: 40000 msg/s offered`;
+  return `highest step kept up with (under 5 % skipped, p99 pub→row < 1 s): ${best}; most stored: ${most} msg/s; target: ${steps[steps.length - 1]['offered msg/s']} msg/s offered`;
 }
 
 const mode = SECURE ? 'TLS client certificates, policy checked per publish' : 'anonymous MQTT';

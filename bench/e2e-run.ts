@@ -16,7 +16,7 @@ const SIM = fileURLToPath(new URL('../devices-sim/main.ts', import.meta.url));
 export interface SimSummary {
   sent: number;
   acknowledged: number;
-  /** publishes due but not sent (the device had its window of unacknowledged publishes full) */
+  /** publishes due but not sent (mostly: the device's window of unacknowledged publishes was full) */
   skipped: number;
   msgPerSec: number;
   errors: number;
