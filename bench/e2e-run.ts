@@ -32,6 +32,8 @@ export interface E2EOptions {
   durationS: number;
   /** TLS client certificates and a policy per device instead of anonymous MQTT */
   secure: boolean;
+  /** the simulator's tick (`--tick-ms`); its default (10 ms) when absent */
+  tickMs?: number;
   /** keep the committed rows (as stored: column names, converted values, `__dt` in ms) */
   keepRows?: boolean;
   /** runs after the flush, before the server stops (e.g. to read the channel or the schema) */
@@ -60,6 +62,7 @@ export interface E2EResult {
 export function runSim(target: RunningServer | { url: string }, opts: E2EOptions, onSpawn?: (pid: number) => void): Promise<SimSummary> {
   return new Promise((resolve, reject) => {
     const args = ['--devices', String(opts.devices), '--rate', String(opts.rate), '--duration', String(opts.durationS), '--qos', '1', '--json'];
+    if (opts.tickMs !== undefined) args.push('--tick-ms', String(opts.tickMs));
     const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
     if ('url' in target) {
       args.push('--url', target.url, '--metrics-url', 'none');
