@@ -8,6 +8,7 @@
 import { machineHeader, table } from './machine.js';
 import { availableParallelism } from 'node:os';
 import { percentile, runE2E, runSim, type SimSummary } from './e2e-run.js';
+import { FLEET_DEFAULTS } from '../devices-sim/index.js';
 import { bareAedes } from './peers/mqtt-brokers.js';
 import { installCleanup } from './peers/children.js';
 import { ProcSampler } from './peers/proc-sample.js';
@@ -77,7 +78,7 @@ const top = STEPS[STEPS.length - 1];
 const offered = top.devices * top.rate;
 const cores = availableParallelism();
 const ceilings: Ceiling[] = [];
-for (const tickMs of [10, 40]) {
+for (const tickMs of [FLEET_DEFAULTS.tickMs, 40]) {
   const c = await ceiling(top.devices, top.rate, tickMs);
   ceilings.push(c);
   console.log(`ceiling: ${bareAedes.describe()}, same simulator with --tick-ms ${tickMs}, ${top.devices} × ${top.rate} msg/s offered, QoS 1: ` +

@@ -32,7 +32,7 @@ export interface E2EOptions {
   durationS: number;
   /** TLS client certificates and a policy per device instead of anonymous MQTT */
   secure: boolean;
-  /** the simulator's tick (`--tick-ms`); its default (10 ms) when absent */
+  /** the simulator's tick (`--tick-ms`); its default (FLEET_DEFAULTS.tickMs) when absent */
   tickMs?: number;
   /** keep the committed rows (as stored: column names, converted values, `__dt` in ms) */
   keepRows?: boolean;
